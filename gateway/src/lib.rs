@@ -1,0 +1,23 @@
+//! Switchyard's HTTP edge: the engine.io routes and the [`GatewayActor`].
+//!
+//! - [`routes`] mounts an engine.io endpoint (`/socket.io/`, `/engine.io/`)
+//!   on an actix-web app: it validates each request, answers protocol errors,
+//!   and hands the rest to a session.
+//! - [`polling`] and [`websocket`] turn HTTP requests and WebSocket frames
+//!   into [`SessionRequest`]s.
+//! - [`GatewayActor`] knows which sessions live on this node and routes each
+//!   request to the right one.
+//! - [`session`] is the interface to the sessions themselves. The node crate
+//!   implements it; the gateway never sees a session's insides.
+#![forbid(unsafe_code)]
+
+pub mod gateway_actor;
+pub mod origin;
+pub mod polling;
+pub mod routes;
+pub mod session;
+pub mod websocket;
+
+pub use gateway_actor::GatewayActor;
+pub use routes::{Endpoint, EndpointSettings};
+pub use session::{EndpointId, HandshakeInfo, SessionFactory, SessionRequest, WsLink, WsOut};

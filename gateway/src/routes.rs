@@ -1,0 +1,146 @@
+//! Mounting an engine.io endpoint and dispatching its requests.
+
+use std::{collections::HashMap, sync::Arc};
+
+use actix::Addr;
+use actix_web::{
+    http::{header, Method},
+    middleware::Condition,
+    web, HttpRequest, HttpResponse,
+};
+use switchyard_shared::engine::{EngineError, RequestQuery, Transport};
+
+use crate::{
+    origin::OriginPolicy,
+    polling,
+    session::{EndpointId, HandshakeInfo, SessionFactory},
+    websocket, GatewayActor,
+};
+
+/// The limits and policies of one endpoint.
+#[derive(Debug, Clone)]
+pub struct EndpointSettings {
+    /// Transports clients may use.
+    pub transports: Vec<Transport>,
+    /// Largest POST body or WebSocket frame, in bytes.
+    pub max_payload: usize,
+    /// Most frames queued for one WebSocket.
+    pub max_buffered_packets: usize,
+    /// Which browser origins may connect.
+    pub origins: OriginPolicy,
+}
+
+/// One engine.io endpoint: a path, its sessions' factory and the gateway.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// Tells this endpoint's sessions from other endpoints'.
+    pub id: EndpointId,
+    /// The mount path, with its trailing `/`.
+    pub path: String,
+    /// Limits and policies.
+    pub settings: Arc<EndpointSettings>,
+    /// The node's directory of sessions.
+    pub gateway: Addr<GatewayActor>,
+    /// Starts new sessions.
+    pub factory: Arc<dyn SessionFactory>,
+}
+
+impl Endpoint {
+    /// Adds this endpoint's routes to an app; use with `App::configure`.
+    ///
+    /// Both `/path/` and `/path` are served, as clients differ on the slash.
+    pub fn mount(&self, cfg: &mut web::ServiceConfig) {
+        let bare = self.path.trim_end_matches('/').to_owned();
+        let mut paths = vec![self.path.clone()];
+        if !bare.is_empty() {
+            paths.push(bare);
+        }
+        let cors = self.settings.origins.cors();
+        cfg.service(
+            web::resource(paths)
+                .app_data(web::Data::new(self.clone()))
+                .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+                .to(dispatch),
+        );
+    }
+}
+
+/// Answers an engine error the way the protocol says: status and JSON body.
+pub fn error_response(error: EngineError) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(error.http_status())
+        .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(error.body())
+}
+
+async fn dispatch(req: HttpRequest, body: web::Payload, ep: web::Data<Endpoint>) -> HttpResponse {
+    if req.method() == Method::OPTIONS {
+        return HttpResponse::NoContent().finish();
+    }
+    if !ep
+        .settings
+        .origins
+        .allows(req.headers().get(header::ORIGIN))
+    {
+        return error_response(EngineError::Forbidden);
+    }
+    let Ok(params) = web::Query::<HashMap<String, String>>::from_query(req.query_string()) else {
+        return error_response(EngineError::BadRequest);
+    };
+    let get = |key: &str| params.get(key).map(String::as_str);
+    let query = match RequestQuery::parse(
+        get("EIO"),
+        get("transport"),
+        get("sid"),
+        &ep.settings.transports,
+    ) {
+        Ok(query) => query,
+        Err(error) => return error_response(error),
+    };
+    let is_get = req.method() == Method::GET;
+    let is_post = req.method() == Method::POST;
+    let wants_ws = is_websocket_upgrade(&req);
+    match (query.sid, query.transport) {
+        (None, _) if !is_get => error_response(EngineError::BadHandshakeMethod),
+        (None, Transport::Polling) => polling::handshake(&ep, handshake_info(&req, &params)).await,
+        (None, Transport::WebSocket) if wants_ws => {
+            websocket::handshake(&ep, &req, body, handshake_info(&req, &params))
+        }
+        (Some(sid), Transport::Polling) if is_get => polling::poll(&ep, sid).await,
+        (Some(sid), Transport::Polling) if is_post => polling::post(&ep, &req, sid, body).await,
+        (Some(sid), Transport::WebSocket) if wants_ws => {
+            websocket::upgrade(&ep, &req, body, sid).await
+        }
+        _ => error_response(EngineError::BadRequest),
+    }
+}
+
+fn is_websocket_upgrade(req: &HttpRequest) -> bool {
+    req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::UPGRADE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+fn handshake_info(req: &HttpRequest, params: &HashMap<String, String>) -> HandshakeInfo {
+    let headers = req
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    HandshakeInfo {
+        query: params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        headers,
+        address: req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
+        url: req.uri().to_string(),
+        secure: req.connection_info().scheme() == "https",
+    }
+}

@@ -1,0 +1,17 @@
+//! A Switchyard node: the actors behind the HTTP edge, and the wiring.
+//!
+//! - [`session`]: one [`session::SessionActor`] per engine.io session. It owns
+//!   the transport (parked GET, outgoing buffer or WebSocket link), the
+//!   heartbeat and the upgrade, and hands messages to the app.
+//! - [`app`]: what runs on top of the engine, such as the reference echo app.
+//! - [`ops`]: health and Prometheus metrics.
+//! - [`settings`]: loading [`switchyard_shared::config::Settings`] from the
+//!   defaults, a file and the environment.
+//! - [`server`]: starts the gateway, mounts the endpoints and serves HTTP.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod ops;
+pub mod server;
+pub mod session;
+pub mod settings;

@@ -1,0 +1,62 @@
+//! Prometheus metrics, recorded with the `metrics` crate.
+//!
+//! The recording helpers live here so that metric names are written once.
+
+use actix_web::{web, HttpResponse};
+use metrics::{counter, describe_counter, describe_gauge, gauge};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use switchyard_shared::engine::Transport;
+
+use crate::session::CloseReason;
+
+const SESSIONS: &str = "switchyard_engine_sessions";
+const SESSIONS_CLOSED: &str = "switchyard_engine_sessions_closed_total";
+const PACKETS_IN: &str = "switchyard_engine_packets_in_total";
+
+/// Installs the process-wide recorder and returns the handle that renders it.
+pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
+    let handle = PrometheusBuilder::new().install_recorder()?;
+    describe_gauge!(
+        SESSIONS,
+        "Open engine.io sessions on this node, by transport."
+    );
+    describe_counter!(SESSIONS_CLOSED, "Engine.io sessions closed, by reason.");
+    describe_counter!(PACKETS_IN, "Engine.io packets received from clients.");
+    for transport in [Transport::Polling, Transport::WebSocket] {
+        gauge!(SESSIONS, "transport" => transport.as_str()).set(0.0);
+    }
+    Ok(handle)
+}
+
+/// `GET /metrics`: the Prometheus text format.
+pub async fn render(handle: web::Data<PrometheusHandle>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(handle.render())
+}
+
+/// A session actor started.
+pub fn session_opened(transport: Transport) {
+    gauge!(SESSIONS, "transport" => transport.as_str()).increment(1.0);
+}
+
+/// A session actor stopped.
+pub fn session_ended(transport: Transport) {
+    gauge!(SESSIONS, "transport" => transport.as_str()).decrement(1.0);
+}
+
+/// A session changed transport (an upgrade).
+pub fn session_moved(from: Transport, to: Transport) {
+    session_ended(from);
+    session_opened(to);
+}
+
+/// A session closed, and why.
+pub fn session_closed(reason: CloseReason) {
+    counter!(SESSIONS_CLOSED, "reason" => reason.as_str()).increment(1);
+}
+
+/// A packet arrived from a client.
+pub fn packet_in() {
+    counter!(PACKETS_IN).increment(1);
+}

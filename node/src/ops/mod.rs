@@ -1,0 +1,4 @@
+//! Operations: liveness and Prometheus metrics.
+
+pub mod health;
+pub mod metrics;

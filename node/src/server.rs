@@ -1,0 +1,139 @@
+//! Wiring: the gateway, the endpoints, the ops routes and the HTTP server.
+
+use std::sync::Arc;
+
+use actix::Actor;
+use actix_web::{web, App, HttpServer};
+use switchyard_gateway::{
+    origin::OriginPolicy, Endpoint, EndpointId, EndpointSettings, GatewayActor,
+};
+use switchyard_shared::{
+    config::{AppKind, Settings, SettingsError},
+    engine::Transport,
+    sid::NodeId,
+};
+use tracing::info;
+
+use crate::{
+    app::{AppMaker, EngineEcho, QuietApp},
+    ops::{health::health, metrics},
+    session::{SessionConfig, SessionSpawner},
+};
+
+/// The socket.io endpoint, at the configured path.
+pub const SOCKET_IO: EndpointId = EndpointId(0);
+/// The raw engine.io echo of the echo app.
+pub const ENGINE_ECHO: EndpointId = EndpointId(1);
+/// Where the echo app serves [`ENGINE_ECHO`].
+pub const ENGINE_ECHO_PATH: &str = "/engine.io/";
+
+/// Why the node could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A setting that only makes sense with others was wrong.
+    #[error("{0}")]
+    Settings(#[from] SettingsError),
+    /// The metrics recorder could not be installed.
+    #[error("metrics: {0}")]
+    Metrics(#[from] metrics_exporter_prometheus::BuildError),
+    /// The listen address could not be bound, or the server failed.
+    #[error("http server on {addr}: {source}")]
+    Http {
+        /// The configured listen address.
+        addr: std::net::SocketAddr,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// Runs a node until the process is stopped.
+pub async fn run(settings: Settings) -> Result<(), ServerError> {
+    let metrics = metrics::install()?;
+    let addr = settings.listen_addr()?;
+    let node = match settings.node_id()? {
+        Some(node) => node,
+        None => {
+            let random = uuid::Uuid::new_v4().into_bytes();
+            NodeId::from_random([
+                random[0], random[1], random[2], random[3], random[4], random[5],
+            ])
+        }
+    };
+    let endpoints = endpoints(&settings, &node, GatewayActor::default().start())?;
+    let server = HttpServer::new(move || {
+        let mut app = App::new()
+            .app_data(web::Data::new(metrics.clone()))
+            .route("/health", web::get().to(health))
+            .route("/health", web::head().to(health))
+            .route("/metrics", web::get().to(metrics::render));
+        for endpoint in &endpoints {
+            app = app.configure(|cfg| endpoint.mount(cfg));
+        }
+        app
+    })
+    .bind(addr)
+    .map_err(|source| ServerError::Http { addr, source })?;
+    info!(%node, %addr, app = ?settings.app, path = %settings.path, "switchyard node listening");
+    server
+        .run()
+        .await
+        .map_err(|source| ServerError::Http { addr, source })
+}
+
+/// The engine endpoints this node serves: socket.io, plus the app's own.
+fn endpoints(
+    settings: &Settings,
+    node: &NodeId,
+    gateway: actix::Addr<GatewayActor>,
+) -> Result<Vec<Endpoint>, SettingsError> {
+    let session_config = Arc::new(SessionConfig {
+        ping_interval: settings.ping_interval(),
+        ping_timeout: settings.ping_timeout(),
+        upgrade_timeout: settings.upgrade_timeout(),
+        websocket_enabled: settings.transports.contains(&Transport::WebSocket),
+        max_buffered_packets: settings.max_buffered_packets,
+    });
+    let endpoint_settings = Arc::new(EndpointSettings {
+        transports: settings.transports.clone(),
+        max_payload: settings.max_payload,
+        max_buffered_packets: settings.max_buffered_packets,
+        origins: OriginPolicy::new(&settings.cors.origins, settings.cors.credentials),
+    });
+    let endpoint = |id, path: &str, app: AppMaker| Endpoint {
+        id,
+        path: path.to_owned(),
+        settings: endpoint_settings.clone(),
+        gateway: gateway.clone(),
+        factory: Arc::new(SessionSpawner::new(
+            node.clone(),
+            gateway.clone(),
+            session_config.clone(),
+            settings.max_payload as u64,
+            app,
+        )),
+    };
+    let mut endpoints = vec![endpoint(
+        SOCKET_IO,
+        &settings.path,
+        Arc::new(|_| Box::new(QuietApp)),
+    )];
+    match settings.app {
+        AppKind::Echo => {
+            if settings.path == ENGINE_ECHO_PATH {
+                return Err(SettingsError {
+                    key: "path",
+                    env: "PATH".into(),
+                    reason: format!(
+                        "{ENGINE_ECHO_PATH} is taken by the echo app's engine.io endpoint"
+                    ),
+                });
+            }
+            endpoints.push(endpoint(
+                ENGINE_ECHO,
+                ENGINE_ECHO_PATH,
+                Arc::new(|_| Box::new(EngineEcho)),
+            ));
+        }
+    }
+    Ok(endpoints)
+}

@@ -1,0 +1,11 @@
+//! Engine.io sessions: one [`SessionActor`] per sid.
+
+mod actor;
+mod close;
+mod factory;
+mod outbox;
+mod upgrade;
+
+pub use actor::{SessionActor, SessionConfig};
+pub use close::CloseReason;
+pub use factory::SessionSpawner;

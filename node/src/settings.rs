@@ -1,0 +1,131 @@
+//! Loading settings: `config/default.toml`, an optional file, then the environment.
+//!
+//! The defaults file is compiled in, so the binary needs no files beside it.
+//! Unknown keys are errors, so a misspelt variable is reported rather than
+//! silently ignored.
+
+use std::collections::HashMap;
+
+use config::{Config, Environment, File, FileFormat};
+use switchyard_shared::config::{Settings, SettingsError};
+
+/// The documented defaults; every key is here.
+const DEFAULTS: &str = include_str!("../../config/default.toml");
+/// The variable that names an extra settings file (TOML).
+const FILE_VAR: &str = "SWITCHYARD_CONFIG_FILE";
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A value has the wrong type, or a key is unknown; the message names it.
+    #[error("bad configuration: {0}")]
+    Parse(#[from] config::ConfigError),
+    /// A value has the right type but cannot be used.
+    #[error("{0}")]
+    Invalid(#[from] SettingsError),
+}
+
+/// Loads and validates the settings from the process environment.
+pub fn load() -> Result<Settings, LoadError> {
+    load_from(std::env::vars().collect())
+}
+
+/// Loads and validates the settings from the given variables.
+pub fn load_from(mut vars: HashMap<String, String>) -> Result<Settings, LoadError> {
+    let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+    if let Some(path) = vars.remove(FILE_VAR) {
+        builder = builder.add_source(File::new(&path, FileFormat::Toml));
+    }
+    vars.retain(|key, _| key.starts_with("SWITCHYARD_"));
+    let environment = Environment::with_prefix("SWITCHYARD")
+        .prefix_separator("_")
+        .separator("__")
+        .list_separator(",")
+        .with_list_parse_key("transports")
+        .with_list_parse_key("cors.origins")
+        .try_parsing(true)
+        .source(Some(vars));
+    let mut settings: Settings = builder.add_source(environment).build()?.try_deserialize()?;
+    settings
+        .cors
+        .origins
+        .retain(|origin| !origin.trim().is_empty());
+    settings.validate()?;
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, LoadError> {
+        load_from(
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn defaults_match_the_documented_table() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:3000");
+        assert_eq!(s.path, "/socket.io/");
+        assert_eq!((s.ping_interval_ms, s.ping_timeout_ms), (25000, 20000));
+        assert_eq!((s.upgrade_timeout_ms, s.connect_timeout_ms), (10000, 45000));
+        assert_eq!(s.max_payload, 1_000_000);
+        assert_eq!(s.transports.len(), 2);
+        assert!(s.cors.origins.is_empty() && !s.cors.credentials);
+        assert_eq!(s.node_id, None);
+    }
+
+    #[test]
+    fn environment_overrides_with_nested_keys_and_lists() {
+        let s = load(&[
+            ("SWITCHYARD_PING_INTERVAL_MS", "300"),
+            ("SWITCHYARD_TRANSPORTS", "websocket"),
+            (
+                "SWITCHYARD_CORS__ORIGINS",
+                "https://a.example,https://b.example",
+            ),
+            ("SWITCHYARD_CORS__CREDENTIALS", "true"),
+            ("SWITCHYARD_NODE_ID", "42"),
+            ("OTHER_VARIABLE", "ignored"),
+        ])
+        .unwrap();
+        assert_eq!(s.ping_interval_ms, 300);
+        assert_eq!(
+            s.transports,
+            vec![switchyard_shared::engine::Transport::WebSocket]
+        );
+        assert_eq!(
+            s.cors.origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        assert!(s.cors.credentials);
+        assert_eq!(s.node_id.as_deref(), Some("42"));
+        assert!(load(&[("SWITCHYARD_CORS__ORIGINS", "")])
+            .unwrap()
+            .cors
+            .origins
+            .is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("SWITCHYARD_PING_INTERVAL_MS", "soon", "ping_interval_ms"),
+            ("SWITCHYARD_PING_TIMEOUT_MS", "0", "PING_TIMEOUT_MS"),
+            ("SWITCHYARD_LISTEN", "port 80", "listen"),
+            ("SWITCHYARD_TRANSPORTS", "carrier-pigeon", "transports"),
+            ("SWITCHYARD_APP", "nonsense", "app"),
+            ("SWITCHYARD_MAX_PAYLOAD", "-1", "max_payload"),
+            ("SWITCHYARD_PING_INTERVAL", "300", "ping_interval"),
+            ("SWITCHYARD_CORS__ORIGINS", "example.com", "cors.origins"),
+        ];
+        for (var, value, key) in cases {
+            let message = load(&[(var, value)]).unwrap_err().to_string();
+            assert!(message.contains(key), "{var}={value}: {message}");
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Typed settings, shared by every crate.
+//!
+//! The node fills a [`Settings`] from `config/default.toml`, an optional
+//! local file and `SWITCHYARD_*` environment variables, then calls
+//! [`Settings::validate`]. Every error names the key at fault, so an operator
+//! sees which variable to fix.
+
+use std::{net::SocketAddr, time::Duration};
+
+use serde::Deserialize;
+
+use crate::{engine::Transport, sid::NodeId};
+
+/// A setting that cannot be used, with the key that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting `{key}` (env SWITCHYARD_{env}): {reason}")]
+pub struct SettingsError {
+    /// The dotted key, as in `config/default.toml`.
+    pub key: &'static str,
+    /// The matching environment variable, without the prefix.
+    pub env: String,
+    /// What is wrong with the value.
+    pub reason: String,
+}
+
+impl SettingsError {
+    fn new(key: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            key,
+            env: key.replace('.', "__").to_uppercase(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The application a node runs on top of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppKind {
+    /// The reference app that tests, benchmarks and smoke checks rely on.
+    Echo,
+}
+
+/// Cross-origin settings for browser clients.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    /// Origins allowed to connect (`*` for any); empty means no CORS headers.
+    pub origins: Vec<String>,
+    /// Whether browsers may send cookies and auth headers.
+    pub credentials: bool,
+}
+
+/// Everything a node needs to know at start-up.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server binds.
+    pub listen: String,
+    /// URL path of the socket.io endpoint; starts and ends with `/`.
+    pub path: String,
+    /// The application that runs on the node.
+    pub app: AppKind,
+    /// Milliseconds between server pings.
+    pub ping_interval_ms: u64,
+    /// Milliseconds to wait for a pong before closing the session.
+    pub ping_timeout_ms: u64,
+    /// Milliseconds a WebSocket upgrade may take before it is abandoned.
+    pub upgrade_timeout_ms: u64,
+    /// Milliseconds a client may take to join a namespace after the handshake.
+    pub connect_timeout_ms: u64,
+    /// Largest POST body or WebSocket frame, in bytes.
+    pub max_payload: usize,
+    /// Most packets waiting for one client before its session is closed.
+    pub max_buffered_packets: usize,
+    /// Transports clients may use.
+    pub transports: Vec<Transport>,
+    /// Cross-origin policy.
+    pub cors: CorsSettings,
+    /// This node's id; `None` draws a fresh one at each start.
+    pub node_id: Option<String>,
+}
+
+/// Whether `text` is `*` or a browser origin: a scheme, a host, an optional port, no path.
+fn is_origin(text: &str) -> bool {
+    if text == "*" {
+        return true;
+    }
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    let host_ok = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    scheme_ok && host_ok
+}
+
+impl Settings {
+    /// Checks every value and returns the first problem, naming its key.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        self.listen_addr()?;
+        self.node_id()?;
+        if !(self.path.starts_with('/') && self.path.ends_with('/')) || self.path.contains('?') {
+            return Err(SettingsError::new(
+                "path",
+                "must start and end with `/`, like /socket.io/",
+            ));
+        }
+        let durations = [
+            ("ping_interval_ms", self.ping_interval_ms),
+            ("ping_timeout_ms", self.ping_timeout_ms),
+            ("upgrade_timeout_ms", self.upgrade_timeout_ms),
+            ("connect_timeout_ms", self.connect_timeout_ms),
+        ];
+        for (key, value) in durations {
+            if value == 0 {
+                return Err(SettingsError::new(key, "must be at least 1 millisecond"));
+            }
+        }
+        if self.max_payload == 0 {
+            return Err(SettingsError::new("max_payload", "must be at least 1 byte"));
+        }
+        if self.max_buffered_packets == 0 {
+            return Err(SettingsError::new(
+                "max_buffered_packets",
+                "must be at least 1",
+            ));
+        }
+        if self.transports.is_empty() {
+            return Err(SettingsError::new(
+                "transports",
+                "name at least one of polling, websocket",
+            ));
+        }
+        if let Some(bad) = self.cors.origins.iter().find(|o| !is_origin(o)) {
+            return Err(SettingsError::new(
+                "cors.origins",
+                format!("{bad:?} is not an origin like https://app.example or *"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The address to bind.
+    pub fn listen_addr(&self) -> Result<SocketAddr, SettingsError> {
+        self.listen.parse().map_err(|_| {
+            SettingsError::new(
+                "listen",
+                format!("{:?} is not an address like 0.0.0.0:3000", self.listen),
+            )
+        })
+    }
+
+    /// The configured node id, if one is set.
+    pub fn node_id(&self) -> Result<Option<NodeId>, SettingsError> {
+        match self.node_id.as_deref() {
+            None | Some("") => Ok(None),
+            Some(text) => NodeId::parse(text)
+                .map(Some)
+                .map_err(|e| SettingsError::new("node_id", e.to_string())),
+        }
+    }
+
+    /// pingInterval as a duration.
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval_ms)
+    }
+
+    /// pingTimeout as a duration.
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_millis(self.ping_timeout_ms)
+    }
+
+    /// upgradeTimeout as a duration.
+    pub fn upgrade_timeout(&self) -> Duration {
+        Duration::from_millis(self.upgrade_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Settings {
+        Settings {
+            listen: "0.0.0.0:3000".into(),
+            path: "/socket.io/".into(),
+            app: AppKind::Echo,
+            ping_interval_ms: 25000,
+            ping_timeout_ms: 20000,
+            upgrade_timeout_ms: 10000,
+            connect_timeout_ms: 45000,
+            max_payload: 1_000_000,
+            max_buffered_packets: 1024,
+            transports: vec![Transport::Polling, Transport::WebSocket],
+            cors: CorsSettings {
+                origins: vec![],
+                credentials: false,
+            },
+            node_id: None,
+        }
+    }
+
+    #[test]
+    fn the_sample_is_valid() {
+        assert_eq!(sample().validate(), Ok(()));
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_variable() {
+        let bad = Settings {
+            ping_interval_ms: 0,
+            ..sample()
+        };
+        let err = bad.validate().unwrap_err();
+        assert_eq!(err.key, "ping_interval_ms");
+        assert!(
+            err.to_string().contains("SWITCHYARD_PING_INTERVAL_MS"),
+            "{err}"
+        );
+
+        let bad = Settings {
+            listen: "nowhere".into(),
+            ..sample()
+        };
+        assert_eq!(bad.validate().unwrap_err().key, "listen");
+        let bad = Settings {
+            path: "socket.io".into(),
+            ..sample()
+        };
+        assert_eq!(bad.validate().unwrap_err().key, "path");
+        let bad = Settings {
+            node_id: Some("a.b".into()),
+            ..sample()
+        };
+        assert_eq!(bad.validate().unwrap_err().key, "node_id");
+        let bad = Settings {
+            transports: vec![],
+            ..sample()
+        };
+        assert_eq!(bad.validate().unwrap_err().key, "transports");
+        let bad = Settings {
+            cors: CorsSettings {
+                origins: vec!["app.example".into()],
+                credentials: true,
+            },
+            ..sample()
+        };
+        assert_eq!(bad.validate().unwrap_err().env, "CORS__ORIGINS");
+        assert!(
+            is_origin("http://localhost:8080")
+                && is_origin("https://app.example")
+                && is_origin("*")
+        );
+        assert!(!is_origin("https://app.example/path") && !is_origin("https://"));
+    }
+}

@@ -1,0 +1,16 @@
+//! Switchyard's protocol code: everything that can be decided without I/O.
+//!
+//! The crate is the pure half of Switchyard, in the way quinn-proto is the
+//! pure half of quinn. Actors in `switchyard-node` and the HTTP edge in
+//! `switchyard-gateway` do the I/O and call in here to encode, decode and
+//! validate.
+//!
+//! - [`engine`]: engine.io v4 packets, polling payloads, the handshake and
+//!   the protocol's error codes.
+//! - [`sid`]: node ids and session ids; a sid names the node that owns it.
+//! - [`config`]: typed, validated settings shared by every crate.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod engine;
+pub mod sid;
