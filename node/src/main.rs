@@ -1,7 +1,7 @@
 //! The `switchyard` binary: one node, configured from the environment.
 #![forbid(unsafe_code)]
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use tracing_subscriber::EnvFilter;
 
@@ -10,6 +10,7 @@ fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let settings = match switchyard_node::settings::load() {
         Ok(settings) => settings,

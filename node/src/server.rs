@@ -73,7 +73,8 @@ pub async fn run(settings: Settings) -> Result<(), ServerError> {
     })
     .bind(addr)
     .map_err(|source| ServerError::Http { addr, source })?;
-    info!(%node, %addr, app = ?settings.app, path = %settings.path, "switchyard node listening");
+    let bound = server.addrs().first().copied().unwrap_or(addr);
+    info!(%node, addr = %bound, app = ?settings.app, path = %settings.path, "switchyard node listening");
     server
         .run()
         .await

@@ -44,6 +44,9 @@ pub struct SessionConfig {
     pub max_buffered_packets: usize,
 }
 
+/// The client sent a packet only a server may send, or no packet at all.
+struct NotFromClient;
+
 /// The transport that currently carries the session.
 enum Active {
     /// Long-polling; at most one GET is parked at a time.
@@ -223,13 +226,17 @@ impl SessionActor {
             if self.closing {
                 break;
             }
-            self.on_packet(packet, ctx);
+            if let Err(NotFromClient) = self.on_packet(packet, ctx) {
+                let _ = reply.send(Err(EngineError::BadRequest));
+                self.close(CloseReason::ParseError, ctx);
+                return;
+            }
         }
         let _ = reply.send(Ok(()));
     }
 
     /// A packet from the client on the active transport.
-    fn on_packet(&mut self, packet: Packet, ctx: &mut Context<Self>) {
+    fn on_packet(&mut self, packet: Packet, ctx: &mut Context<Self>) -> Result<(), NotFromClient> {
         metrics::packet_in();
         match packet {
             Packet::Pong(_) => {
@@ -246,9 +253,10 @@ impl SessionActor {
                 }
             }
             Packet::Close => self.close(CloseReason::ClientClose, ctx),
-            Packet::Open(_) => self.close(CloseReason::ParseError, ctx),
+            Packet::Open(_) => return Err(NotFromClient),
             Packet::Ping(_) | Packet::Upgrade | Packet::Noop => {}
         }
+        Ok(())
     }
 
     fn on_attach(&mut self, link: WsLink, ctx: &mut Context<Self>) {
@@ -276,12 +284,15 @@ impl SessionActor {
     fn on_frame(&mut self, link: u64, frame: Frame, ctx: &mut Context<Self>) {
         let decoded = Packet::decode_frame(frame);
         if matches!(&self.active, Active::WebSocket(active) if active.id == link) {
-            match decoded {
+            let handled = match decoded {
                 Ok(packet) => self.on_packet(packet, ctx),
                 Err(error) => {
                     debug!(%error, "bad websocket frame");
-                    self.close(CloseReason::ParseError, ctx);
+                    Err(NotFromClient)
                 }
+            };
+            if handled.is_err() {
+                self.close(CloseReason::ParseError, ctx);
             }
             return;
         }

@@ -1,0 +1,141 @@
+//! One `switchyard` node, run as a child process.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{mpsc, Arc, Mutex},
+    time::Duration,
+};
+
+/// A running node; killed when dropped.
+pub struct NodeProcess {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+/// The `switchyard` binary: `$SWITCHYARD_BIN`, or the one next to this test's
+/// own target directory (scripts/test builds it first).
+fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("SWITCHYARD_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/switchyard
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("switchyard"))
+        .expect("target directory");
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p switchyard-node` (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+impl NodeProcess {
+    /// Starts a node on a free loopback port with these `SWITCHYARD_*` settings,
+    /// and returns once it has logged the address it listens on.
+    pub fn start(settings: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(binary());
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info,switchyard_node=debug")
+            .env("SWITCHYARD_LISTEN", "127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in settings {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("spawn switchyard");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        for stream in [
+            Box::new(stdout) as Box<dyn std::io::Read + Send>,
+            Box::new(stderr),
+        ] {
+            let log = log.clone();
+            let addr_tx = addr_tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if line.contains("switchyard node listening") {
+                        if let Some(addr) = field(&line, "addr=") {
+                            let _ = addr_tx.send(addr);
+                        }
+                    }
+                    log.lock().expect("log").push(line);
+                }
+            });
+        }
+        drop(addr_tx);
+        let addr = match addr_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "node did not start:\n{}",
+                    log.lock().expect("log").join("\n")
+                );
+            }
+        };
+        Self { child, addr, log }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `ws://127.0.0.1:<port>`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// Everything the node has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").join("\n")
+    }
+
+    /// The sum of a metric's samples (all label sets) in `GET /metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let body = awc::Client::new()
+            .get(format!("{}/metrics", self.url()))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .body()
+            .await
+            .expect("metrics body");
+        let text = String::from_utf8_lossy(&body);
+        text.lines()
+            .filter(|line| line.starts_with(name) && line[name.len()..].starts_with([' ', '{']))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// Open engine.io sessions, counted by the session actors themselves.
+    pub async fn sessions(&self) -> f64 {
+        self.metric("switchyard_engine_sessions").await
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The value of `key=value` in a log line (the value ends at a space).
+fn field(line: &str, key: &str) -> Option<String> {
+    let start = line.find(key)? + key.len();
+    let value = line[start..].split_whitespace().next()?;
+    Some(value.to_owned())
+}

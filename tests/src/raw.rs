@@ -1,0 +1,116 @@
+//! A raw engine.io speaker over plain HTTP, for the bytes no real client sends.
+
+use awc::{http::StatusCode, Client};
+use bytes::Bytes;
+
+/// One engine.io endpoint of a node, addressed by hand.
+#[derive(Clone)]
+pub struct RawEngine {
+    client: Client,
+    base: String,
+}
+
+/// A response: status and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body, as text.
+    pub body: String,
+}
+
+impl Reply {
+    /// The engine error code in a JSON error body.
+    pub fn code(&self) -> Option<u64> {
+        serde_json::from_str::<serde_json::Value>(&self.body).ok()?["code"].as_u64()
+    }
+}
+
+impl RawEngine {
+    /// The endpoint at `path` (for example `/engine.io/`) of the node at `url`.
+    pub fn new(url: &str, path: &str) -> Self {
+        Self {
+            client: Client::builder().disable_timeout().finish(),
+            base: format!("{url}{path}"),
+        }
+    }
+
+    /// The URL of a polling request for `sid`.
+    pub fn polling_url(&self, sid: &str) -> String {
+        format!("{}?EIO=4&transport=polling&sid={sid}", self.base)
+    }
+
+    /// The endpoint URL with a raw query string.
+    pub fn url(&self, query: &str) -> String {
+        format!("{}?{query}", self.base)
+    }
+
+    /// A polling handshake; returns the sid and the open packet's JSON.
+    pub async fn handshake(&self) -> (String, serde_json::Value) {
+        let reply = self.get(&self.url("EIO=4&transport=polling")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+        let json = reply.body.strip_prefix('0').expect("open packet");
+        let open: serde_json::Value = serde_json::from_str(json).expect("open JSON");
+        let sid = open["sid"].as_str().expect("sid").to_owned();
+        (sid, open)
+    }
+
+    /// A GET to `url`.
+    pub async fn get(&self, url: &str) -> Reply {
+        let response = self.client.get(url).send().await.expect("GET");
+        reply(response).await
+    }
+
+    /// A GET with one extra header.
+    pub async fn get_with(&self, url: &str, header: (&str, &str)) -> Reply {
+        let response = self
+            .client
+            .get(url)
+            .insert_header(header)
+            .send()
+            .await
+            .expect("GET");
+        reply(response).await
+    }
+
+    /// A POST of `body` (text/plain) to `url`.
+    pub async fn post(&self, url: &str, body: impl Into<Bytes>) -> Reply {
+        let response = self
+            .client
+            .post(url)
+            .content_type("text/plain;charset=UTF-8")
+            .send_body(body.into())
+            .await
+            .expect("POST");
+        reply(response).await
+    }
+
+    /// A request with any method.
+    pub async fn request(&self, method: awc::http::Method, url: &str) -> Reply {
+        let response = self
+            .client
+            .request(method, url)
+            .send()
+            .await
+            .expect("request");
+        reply(response).await
+    }
+
+    /// The client, for requests the helpers above do not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// Reads a response whole.
+pub async fn reply<S>(mut response: awc::ClientResponse<S>) -> Reply
+where
+    S: futures_util::Stream<Item = Result<Bytes, awc::error::PayloadError>> + Unpin,
+{
+    let status = response.status();
+    let body = response.body().limit(16 * 1024 * 1024).await.expect("body");
+    Reply {
+        status,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
