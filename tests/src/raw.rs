@@ -114,3 +114,49 @@ where
         body: String::from_utf8_lossy(&body).into_owned(),
     }
 }
+
+/// A raw WebSocket connection to a node.
+pub type WsConn = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
+
+impl RawEngine {
+    /// Opens a WebSocket to the endpoint with this query (`EIO=4&transport=websocket...`).
+    pub async fn websocket(&self, query: &str) -> WsConn {
+        let url = self.url(query).replacen("http", "ws", 1);
+        let (_, conn) = self
+            .client
+            .ws(url)
+            .max_frame_size(16 * 1024 * 1024)
+            .connect()
+            .await
+            .expect("WebSocket connect");
+        conn
+    }
+}
+
+/// Sends a text frame.
+pub async fn ws_send(conn: &mut WsConn, text: &str) {
+    use futures_util::SinkExt as _;
+    conn.send(awc::ws::Message::Text(text.to_owned().into()))
+        .await
+        .expect("WebSocket send");
+}
+
+/// The next data or close frame; `None` when the connection ended.
+pub async fn ws_next(conn: &mut WsConn) -> Option<awc::ws::Frame> {
+    use futures_util::StreamExt as _;
+    loop {
+        match conn.next().await? {
+            Ok(awc::ws::Frame::Ping(_) | awc::ws::Frame::Pong(_)) => continue,
+            Ok(frame) => return Some(frame),
+            Err(_) => return None,
+        }
+    }
+}
+
+/// The next frame, which must be text.
+pub async fn ws_text(conn: &mut WsConn) -> String {
+    match ws_next(conn).await {
+        Some(awc::ws::Frame::Text(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        other => panic!("expected a text frame, got {other:?}"),
+    }
+}

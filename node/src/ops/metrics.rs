@@ -12,6 +12,7 @@ use crate::session::CloseReason;
 const SESSIONS: &str = "switchyard_engine_sessions";
 const SESSIONS_CLOSED: &str = "switchyard_engine_sessions_closed_total";
 const PACKETS_IN: &str = "switchyard_engine_packets_in_total";
+const POLLS_PARKED: &str = "switchyard_engine_polls_parked";
 
 /// Installs the process-wide recorder and returns the handle that renders it.
 pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
@@ -22,6 +23,8 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
     );
     describe_counter!(SESSIONS_CLOSED, "Engine.io sessions closed, by reason.");
     describe_counter!(PACKETS_IN, "Engine.io packets received from clients.");
+    describe_gauge!(POLLS_PARKED, "Long-poll GETs waiting for data.");
+    gauge!(POLLS_PARKED).set(0.0);
     for transport in [Transport::Polling, Transport::WebSocket] {
         gauge!(SESSIONS, "transport" => transport.as_str()).set(0.0);
     }
@@ -59,4 +62,14 @@ pub fn session_closed(reason: CloseReason) {
 /// A packet arrived from a client.
 pub fn packet_in() {
     counter!(PACKETS_IN).increment(1);
+}
+
+/// A long-poll GET was parked.
+pub fn poll_parked() {
+    gauge!(POLLS_PARKED).increment(1.0);
+}
+
+/// A parked long-poll GET was answered or dropped.
+pub fn poll_released() {
+    gauge!(POLLS_PARKED).decrement(1.0);
 }

@@ -19,7 +19,7 @@ use switchyard_shared::{
 use tokio::sync::{mpsc::error::TrySendError, oneshot};
 use tracing::{debug, info_span, Span};
 
-use super::{close::CloseReason, outbox::Outbox, upgrade::Upgrade};
+use super::{close::CloseReason, outbox::Outbox, parked::ParkedPoll, upgrade::Upgrade};
 use crate::{app::EngineApp, ops::metrics};
 
 /// A polling payload that says "nothing for you": releases a parked GET.
@@ -50,9 +50,7 @@ struct NotFromClient;
 /// The transport that currently carries the session.
 enum Active {
     /// Long-polling; at most one GET is parked at a time.
-    Polling {
-        parked: Option<oneshot::Sender<PollReply>>,
-    },
+    Polling { parked: ParkedPoll },
     /// A WebSocket; frames go straight to its queue.
     WebSocket(WsLink),
 }
@@ -98,7 +96,9 @@ impl SessionActor {
             }
             None => {
                 let _ = outbox.push(open.encode());
-                Active::Polling { parked: None }
+                Active::Polling {
+                    parked: ParkedPoll::default(),
+                }
             }
         };
         Self {
@@ -164,7 +164,7 @@ impl SessionActor {
             let _ = reply.send(Err(EngineError::BadRequest));
             return;
         };
-        if parked.as_ref().is_some_and(|p| !p.is_closed()) {
+        if parked.is_waiting() {
             let _ = reply.send(Err(EngineError::BadRequest));
             self.close(CloseReason::Overlap, ctx);
             return;
@@ -177,7 +177,7 @@ impl SessionActor {
             // The client is about to switch; let it pause polling.
             let _ = reply.send(Ok(NOOP));
         } else {
-            *parked = Some(reply);
+            parked.park(reply);
         }
     }
 

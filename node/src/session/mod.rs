@@ -4,6 +4,7 @@ mod actor;
 mod close;
 mod factory;
 mod outbox;
+mod parked;
 mod upgrade;
 
 pub use actor::{SessionActor, SessionConfig};
