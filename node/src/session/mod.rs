@@ -10,3 +10,6 @@ mod upgrade;
 pub use actor::{SessionActor, SessionConfig};
 pub use close::CloseReason;
 pub use factory::SessionSpawner;
+
+#[cfg(test)]
+mod tests;
