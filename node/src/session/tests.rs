@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use actix::Actor;
 use bytes::Bytes;
-use switchyard_gateway::{EndpointId, GatewayActor, SessionRequest};
+use switchyard_gateway::{session::BodyError, EndpointId, GatewayActor, SessionRequest};
 use switchyard_shared::{
     engine::{EngineError, Packet},
     sid::{NodeId, Sid},
@@ -36,7 +36,13 @@ fn session() -> actix::Addr<SessionActor> {
     .start()
 }
 
-fn post(session: &actix::Addr<SessionActor>) -> (oneshot::Sender<Result<Bytes, switchyard_gateway::session::BodyError>>, oneshot::Receiver<Result<(), EngineError>>) {
+/// Where a test hands over a POST body, and where the POST's answer arrives.
+type PostHandles = (
+    oneshot::Sender<Result<Bytes, BodyError>>,
+    oneshot::Receiver<Result<(), EngineError>>,
+);
+
+fn post(session: &actix::Addr<SessionActor>) -> PostHandles {
     let (body_tx, body) = oneshot::channel();
     let (reply, answer) = oneshot::channel();
     session.do_send(SessionRequest::Post { body, reply });
@@ -50,7 +56,10 @@ async fn an_overlapping_post_is_refused_and_closes_the_session() {
     let (_still_reading, first) = post(&session);
     let (_, second) = post(&session);
     assert_eq!(second.await, Ok(Err(EngineError::BadRequest)));
-    assert!(first.await.is_err(), "the closed session drops the first POST");
+    assert!(
+        first.await.is_err(),
+        "the closed session drops the first POST"
+    );
 }
 
 #[actix_rt::test]
@@ -75,7 +84,8 @@ async fn a_full_buffer_closes_the_session() {
     let session = session();
     // The open packet takes one of four places; five echoes overflow it.
     let (body, answer) = post(&session);
-    body.send(Ok(Bytes::from("4a\x1e4b\x1e4c\x1e4d\x1e4e"))).expect("body");
+    body.send(Ok(Bytes::from("4a\x1e4b\x1e4c\x1e4d\x1e4e")))
+        .expect("body");
     assert_eq!(answer.await, Ok(Ok(())));
     let (reply, answer) = oneshot::channel();
     session.do_send(SessionRequest::Poll(reply));
