@@ -33,21 +33,9 @@ pub(crate) fn handshake(
     body: web::Payload,
     info: HandshakeInfo,
 ) -> HttpResponse {
-    let Ok((response, socket, stream)) = actix_ws::handle(req, body) else {
-        return error_response(EngineError::BadRequest);
-    };
-    let (link, outbound) = new_link(ep.settings.max_buffered_packets);
-    let id = link.id;
-    let session = ep.factory.open(ep.id, info, Opening::WebSocket(link));
-    spawn_pump(
-        socket,
-        stream,
-        outbound,
-        id,
-        session,
-        ep.settings.max_payload,
-    );
-    response
+    accept(ep, req, body, |link| {
+        ep.factory.open(ep.id, info, Opening::WebSocket(link))
+    })
 }
 
 /// Accepts a WebSocket for an existing polling session (the upgrade).
@@ -69,12 +57,26 @@ pub(crate) async fn upgrade(
     let Ok(Some(session)) = lookup else {
         return error_response(EngineError::UnknownSid);
     };
+    accept(ep, req, body, |link| {
+        session.do_send(SessionRequest::AttachWebSocket(link));
+        session
+    })
+}
+
+/// Completes the WebSocket handshake, gives the new link to a session with
+/// `attach`, and starts the pump between the two.
+fn accept(
+    ep: &Endpoint,
+    req: &HttpRequest,
+    body: web::Payload,
+    attach: impl FnOnce(WsLink) -> Recipient<SessionRequest>,
+) -> HttpResponse {
     let Ok((response, socket, stream)) = actix_ws::handle(req, body) else {
         return error_response(EngineError::BadRequest);
     };
     let (link, outbound) = new_link(ep.settings.max_buffered_packets);
     let id = link.id;
-    session.do_send(SessionRequest::AttachWebSocket(link));
+    let session = attach(link);
     spawn_pump(
         socket,
         stream,

@@ -3,8 +3,10 @@
 mod actor;
 mod close;
 mod factory;
+mod heartbeat;
 mod outbox;
 mod parked;
+mod polling;
 mod upgrade;
 
 pub use actor::{SessionActor, SessionConfig};

@@ -148,7 +148,7 @@ impl Frame {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -274,19 +274,26 @@ mod tests {
         assert_eq!(Frame::Binary(Bytes::from_static(&[0; 7])).len(), 7);
     }
 
-    /// Any packet, with text that may contain any character.
-    fn any_packet() -> impl Strategy<Value = Packet> {
+    /// Any packet whose text parts come from `text`.
+    pub(crate) fn packet_with_text(
+        text: impl Strategy<Value = ByteString> + Clone + 'static,
+    ) -> impl Strategy<Value = Packet> {
         prop_oneof![
-            any::<String>().prop_map(|s| Packet::Open(s.into())),
+            text.clone().prop_map(Packet::Open),
             Just(Packet::Close),
-            any::<String>().prop_map(|s| Packet::Ping(s.into())),
-            any::<String>().prop_map(|s| Packet::Pong(s.into())),
-            any::<String>().prop_map(Packet::text),
+            text.clone().prop_map(Packet::Ping),
+            text.clone().prop_map(Packet::Pong),
+            text.prop_map(Packet::text),
             proptest::collection::vec(any::<u8>(), 0..64)
                 .prop_map(|v| Packet::Message(Data::Binary(v.into()))),
             Just(Packet::Upgrade),
             Just(Packet::Noop),
         ]
+    }
+
+    /// Any packet, with text that may contain any character.
+    fn any_packet() -> impl Strategy<Value = Packet> {
+        packet_with_text(any::<String>().prop_map(ByteString::from))
     }
 
     proptest! {

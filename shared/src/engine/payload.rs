@@ -141,22 +141,12 @@ mod tests {
     }
 
     /// Text that can survive a polling payload: anything but the separator.
-    fn payload_text() -> impl Strategy<Value = ByteString> {
+    fn payload_text() -> impl Strategy<Value = ByteString> + Clone {
         any::<String>().prop_map(|s| ByteString::from(s.replace(SEPARATOR_CHAR, "")))
     }
 
     fn payload_packet() -> impl Strategy<Value = Packet> {
-        prop_oneof![
-            payload_text().prop_map(Packet::Open),
-            Just(Packet::Close),
-            payload_text().prop_map(Packet::Ping),
-            payload_text().prop_map(Packet::Pong),
-            payload_text().prop_map(Packet::text),
-            proptest::collection::vec(any::<u8>(), 0..64)
-                .prop_map(|v| Packet::Message(Data::Binary(v.into()))),
-            Just(Packet::Upgrade),
-            Just(Packet::Noop),
-        ]
+        crate::engine::packet::tests::packet_with_text(payload_text())
     }
 
     proptest! {
