@@ -7,7 +7,7 @@
 //! Every process a test starts is stopped when the test ends.
 
 mod js;
-mod node;
+pub mod node;
 pub mod raw;
 
 pub use js::run_js;

@@ -17,7 +17,7 @@ pub struct NodeProcess {
 
 /// The `switchyard` binary: `$SWITCHYARD_BIN`, or the one next to this test's
 /// own target directory (scripts/test builds it first).
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     if let Some(path) = std::env::var_os("SWITCHYARD_BIN") {
         return PathBuf::from(path);
     }

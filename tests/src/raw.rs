@@ -3,6 +3,10 @@
 use awc::{http::StatusCode, Client};
 use bytes::Bytes;
 
+/// Longer than any long-poll a test makes (the default pingInterval is 25 s),
+/// so that a test that waits for something that never comes fails instead of hanging.
+const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(40);
+
 /// One engine.io endpoint of a node, addressed by hand.
 #[derive(Clone)]
 pub struct RawEngine {
@@ -30,7 +34,7 @@ impl RawEngine {
     /// The endpoint at `path` (for example `/engine.io/`) of the node at `url`.
     pub fn new(url: &str, path: &str) -> Self {
         Self {
-            client: Client::builder().disable_timeout().finish(),
+            client: Client::builder().timeout(REQUEST_LIMIT).finish(),
             base: format!("{url}{path}"),
         }
     }
@@ -145,7 +149,8 @@ pub async fn ws_send(conn: &mut WsConn, text: &str) {
 pub async fn ws_next(conn: &mut WsConn) -> Option<awc::ws::Frame> {
     use futures_util::StreamExt as _;
     loop {
-        match conn.next().await? {
+        let next = actix_rt::time::timeout(REQUEST_LIMIT, conn.next()).await;
+        match next.expect("no WebSocket frame in time")? {
             Ok(awc::ws::Frame::Ping(_) | awc::ws::Frame::Pong(_)) => continue,
             Ok(frame) => return Some(frame),
             Err(_) => return None,

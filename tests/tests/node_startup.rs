@@ -1,0 +1,59 @@
+//! Start-up: the configurable path, content types, and refusing bad settings.
+
+use awc::http::StatusCode;
+use switchyard_e2e::{node::binary, NodeProcess, RawEngine};
+
+#[actix_rt::test]
+async fn the_socket_io_path_is_configurable() {
+    let node = NodeProcess::start(&[("SWITCHYARD_PATH", "/realtime/")]);
+    let raw = RawEngine::new(&node.url(), "/realtime/");
+    let (sid, _) = raw.handshake().await;
+
+    let post = raw
+        .client()
+        .post(raw.polling_url(&sid))
+        .content_type("text/plain;charset=UTF-8")
+        .send_body("4x")
+        .await
+        .expect("POST");
+    assert_eq!(post.status(), StatusCode::OK);
+    assert_eq!(post.headers().get("content-type").unwrap(), "text/html");
+    assert_eq!(switchyard_e2e::raw::reply(post).await.body, "ok");
+
+    let handshake = raw
+        .client()
+        .get(raw.url("EIO=4&transport=polling"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        handshake.headers().get("content-type").unwrap(),
+        "text/plain; charset=UTF-8"
+    );
+
+    let default_path = RawEngine::new(&node.url(), "/socket.io/");
+    let reply = default_path
+        .get(&default_path.url("EIO=4&transport=polling"))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn bad_settings_stop_start_up_and_name_the_key() {
+    let cases = [
+        ("SWITCHYARD_PING_INTERVAL_MS", "soon", "ping_interval_ms"),
+        ("SWITCHYARD_LISTEN", "everywhere", "SWITCHYARD_LISTEN"),
+        ("SWITCHYARD_TRANSPORTS", "pigeon", "transports"),
+        ("SWITCHYARD_PATH", "/engine.io/", "path"),
+    ];
+    for (key, value, named) in cases {
+        let output = std::process::Command::new(binary())
+            .env_clear()
+            .env(key, value)
+            .output()
+            .expect("run switchyard");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{key}={value} started");
+        assert!(stderr.contains(named), "{key}={value}: {stderr}");
+    }
+}
