@@ -3,6 +3,8 @@
 //! - [`session`]: one [`session::SessionActor`] per engine.io session. It owns
 //!   the transport (parked GET, outgoing buffer or WebSocket link), the
 //!   heartbeat and the upgrade, and hands messages to the app.
+//! - [`socketio`]: socket.io on the engine, and the Rust API apps use.
+//! - [`room`]: one [`room::RoomActor`] per room with local members.
 //! - [`app`]: what runs on top of the engine, such as the reference echo app.
 //! - [`ops`]: health and Prometheus metrics.
 //! - [`settings`]: loading [`switchyard_shared::config::Settings`] from the
@@ -12,6 +14,8 @@
 
 pub mod app;
 pub mod ops;
+pub mod room;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod socketio;

@@ -15,9 +15,11 @@ use switchyard_shared::{
 use tracing::info;
 
 use crate::{
-    app::{AppMaker, EngineEcho, QuietApp},
+    app::{echo_io::echo, AppMaker, EngineEcho},
     ops::{health::health, metrics},
+    room::RoomRegistry,
     session::{SessionConfig, SessionSpawner},
+    socketio::{SocketIo, SocketIoBuilder},
 };
 
 /// The socket.io endpoint, at the configured path.
@@ -46,8 +48,19 @@ pub enum ServerError {
     },
 }
 
-/// Runs a node until the process is stopped.
+/// Runs a node with the app that the settings name, until the process stops.
 pub async fn run(settings: Settings) -> Result<(), ServerError> {
+    let app = match settings.app {
+        AppKind::Echo => echo(),
+    };
+    run_app(settings, app).await
+}
+
+/// Runs a node with your own socket.io app, until the process stops.
+///
+/// This is how a binary of your own embeds Switchyard; see
+/// `node/examples/chat.rs`.
+pub async fn run_app(settings: Settings, app: SocketIoBuilder) -> Result<(), ServerError> {
     let metrics = metrics::install()?;
     let addr = settings.listen_addr()?;
     let node = match settings.node_id()? {
@@ -59,7 +72,8 @@ pub async fn run(settings: Settings) -> Result<(), ServerError> {
             ])
         }
     };
-    let endpoints = endpoints(&settings, &node, GatewayActor::default().start())?;
+    let io = app.build(RoomRegistry::default().start(), settings.connect_timeout());
+    let endpoints = endpoints(&settings, &node, GatewayActor::default().start(), &io)?;
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(web::Data::new(metrics.clone()))
@@ -86,6 +100,7 @@ fn endpoints(
     settings: &Settings,
     node: &NodeId,
     gateway: actix::Addr<GatewayActor>,
+    io: &SocketIo,
 ) -> Result<Vec<Endpoint>, SettingsError> {
     let session_config = Arc::new(SessionConfig {
         ping_interval: settings.ping_interval(),
@@ -113,11 +128,7 @@ fn endpoints(
             app,
         )),
     };
-    let mut endpoints = vec![endpoint(
-        SOCKET_IO,
-        &settings.path,
-        Arc::new(|_| Box::new(QuietApp)),
-    )];
+    let mut endpoints = vec![endpoint(SOCKET_IO, &settings.path, io.app_maker())];
     match settings.app {
         AppKind::Echo => {
             if settings.path == ENGINE_ECHO_PATH {

@@ -176,6 +176,11 @@ impl Settings {
         Duration::from_millis(self.ping_timeout_ms)
     }
 
+    /// connectTimeout as a duration.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms)
+    }
+
     /// upgradeTimeout as a duration.
     pub fn upgrade_timeout(&self) -> Duration {
         Duration::from_millis(self.upgrade_timeout_ms)

@@ -9,8 +9,10 @@
 //!   the protocol's error codes.
 //! - [`sid`]: node ids and session ids; a sid names the node that owns it.
 //! - [`config`]: typed, validated settings shared by every crate.
+//! - [`socket`]: socket.io v5 packets, binary attachments and their reassembly.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod engine;
 pub mod sid;
+pub mod socket;

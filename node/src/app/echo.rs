@@ -3,6 +3,7 @@
 use switchyard_shared::engine::{Data, Frame, Packet};
 
 use super::EngineApp;
+use crate::session::AppCx;
 
 /// Sends every message back as it came, text or binary.
 ///
@@ -10,9 +11,14 @@ use super::EngineApp;
 /// engine.io clients and benchmarks talk to the transport directly.
 pub struct EngineEcho;
 
+/// The frame that echoes `data`.
+fn echo_frame(data: Data) -> Frame {
+    Packet::Message(data).encode()
+}
+
 impl EngineApp for EngineEcho {
-    fn on_message(&mut self, data: Data, out: &mut Vec<Frame>) {
-        out.push(Packet::Message(data).encode());
+    fn on_message(&mut self, data: Data, cx: &mut AppCx<'_>) {
+        cx.send(echo_frame(data));
     }
 }
 
@@ -24,9 +30,10 @@ mod tests {
 
     #[test]
     fn echoes_text_and_binary_unchanged() {
-        let mut out = Vec::new();
-        EngineEcho.on_message(Data::Text("héllo".into()), &mut out);
-        EngineEcho.on_message(Data::Binary(Bytes::from_static(&[0, 1, 255])), &mut out);
+        let out = vec![
+            echo_frame(Data::Text("héllo".into())),
+            echo_frame(Data::Binary(Bytes::from_static(&[0, 1, 255]))),
+        ];
         assert_eq!(
             out,
             vec![

@@ -20,13 +20,14 @@ use tokio::sync::{mpsc::error::TrySendError, oneshot};
 use tracing::{debug, info_span, Span};
 
 use super::{
+    app_cx::AppCx,
     close::CloseReason,
     outbox::Outbox,
     parked::ParkedPoll,
     polling::{CLOSE, NOOP},
     upgrade::Upgrade,
 };
-use crate::{app::EngineApp, ops::metrics};
+use crate::{app::EngineApp, ops::metrics, socketio::SocketCommand};
 
 /// Engine settings every session of a node shares.
 #[derive(Debug, Clone)]
@@ -172,19 +173,44 @@ impl SessionActor {
         metrics::packet_in();
         match packet {
             Packet::Pong(_) => self.on_pong(ctx),
-            Packet::Message(data) => {
-                let mut out = std::mem::take(&mut self.app_out);
-                self.app.on_message(data, &mut out);
-                for frame in out.drain(..) {
-                    self.send(frame, ctx);
-                }
-                self.app_out = out;
-            }
+            Packet::Message(data) => self.run_app(ctx, |app, cx| app.on_message(data, cx)),
             Packet::Close => self.close(CloseReason::ClientClose, ctx),
             Packet::Open(_) => return Err(NotFromClient),
             Packet::Ping(_) | Packet::Upgrade | Packet::Noop => {}
         }
         Ok(())
+    }
+
+    /// Lets the app handle one event, then sends what it produced.
+    pub(super) fn run_app(
+        &mut self,
+        ctx: &mut Context<Self>,
+        handle: impl FnOnce(&mut dyn EngineApp, &mut AppCx<'_>),
+    ) {
+        if self.closing {
+            return;
+        }
+        let mut out = std::mem::take(&mut self.app_out);
+        let writable = match &self.active {
+            Active::Polling(parked) => parked.is_waiting(),
+            Active::WebSocket(link) => link.outbound.capacity() > 0,
+        };
+        let mut cx = AppCx {
+            out: &mut out,
+            ctx,
+            close: None,
+            writable,
+        };
+        handle(self.app.as_mut(), &mut cx);
+        let close = cx.close;
+        for frame in out.drain(..) {
+            self.send(frame, ctx);
+        }
+        self.app_out = out;
+        if let Some(reason) = close {
+            self.close(reason, ctx);
+        }
+        self.flush();
     }
 
     /// A frame on some WebSocket of this session: the active one, or a
@@ -243,7 +269,7 @@ impl SessionActor {
             let _ = link.outbound.try_send(WsOut::Close);
         }
         self.abandon_upgrade(ctx);
-        self.app.on_close(reason.as_str());
+        self.app.on_close(reason);
         metrics::session_closed(reason);
         ctx.stop();
     }
@@ -260,6 +286,7 @@ impl Actor for SessionActor {
         });
         metrics::session_opened(self.transport());
         self.schedule_ping(ctx);
+        self.run_app(ctx, |app, cx| app.on_open(cx));
         debug!(parent: &self.span, transport = self.transport().as_str(), "session opened");
     }
 
@@ -284,5 +311,14 @@ impl Handler<SessionRequest> for SessionActor {
             SessionRequest::WebSocketClosed { link } => self.on_socket_closed(link, ctx),
         }
         self.flush();
+    }
+}
+
+impl Handler<SocketCommand> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, command: SocketCommand, ctx: &mut Context<Self>) {
+        let _enter = self.span.clone().entered();
+        self.run_app(ctx, |app, cx| app.on_command(command, cx));
     }
 }

@@ -15,6 +15,8 @@ pub enum CloseReason {
     Overlap,
     /// The client reads too slowly: its outgoing buffer is full.
     BufferFull,
+    /// The client joined no namespace within connectTimeout.
+    ConnectTimeout,
 }
 
 impl CloseReason {
@@ -27,6 +29,7 @@ impl CloseReason {
             Self::ParseError => "parse error",
             Self::Overlap => "request overlap",
             Self::BufferFull => "buffer full",
+            Self::ConnectTimeout => "connect timeout",
         }
     }
 }

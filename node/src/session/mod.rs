@@ -1,6 +1,7 @@
 //! Engine.io sessions: one [`SessionActor`] per sid.
 
 mod actor;
+mod app_cx;
 mod close;
 mod factory;
 mod heartbeat;
@@ -10,6 +11,7 @@ mod polling;
 mod upgrade;
 
 pub use actor::{SessionActor, SessionConfig};
+pub use app_cx::AppCx;
 pub use close::CloseReason;
 pub use factory::SessionSpawner;
 

@@ -1,0 +1,23 @@
+//! Rooms: one [`RoomActor`] per (namespace, room) with local members, and
+//! the [`RoomRegistry`] that starts and stops them.
+//!
+//! A namespace's sockets are also members of a group for the whole
+//! namespace (a [`RoomKey`] without a room), so a namespace-wide broadcast
+//! takes the same path as a room broadcast.
+
+mod actor;
+mod registry;
+
+use std::sync::Arc;
+
+pub use actor::RoomActor;
+pub use registry::{Join, Leave, Publish, RoomRegistry};
+
+/// A room of a namespace, or (`room: None`) all of its sockets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoomKey {
+    /// The namespace.
+    pub nsp: Arc<str>,
+    /// The room; `None` for the whole namespace.
+    pub room: Option<crate::socketio::Room>,
+}

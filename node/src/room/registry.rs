@@ -1,0 +1,116 @@
+//! [`RoomRegistry`]: which rooms have local members, and their actors.
+
+use std::{collections::HashMap, sync::Arc};
+
+use actix::{Actor, Addr, Context, Handler, Message};
+
+use super::{
+    actor::{RoomActor, RoomMessage},
+    RoomKey,
+};
+use crate::{
+    session::SessionActor,
+    socketio::{AckEvent, Broadcast, SocketId},
+};
+
+/// Starts a [`RoomActor`] at a room's first local join and stops it after
+/// the last leave, so idle rooms cost nothing.
+///
+/// Sessions send a join or leave only when membership changes, so the
+/// registry's count per room is exact.
+#[derive(Default)]
+pub struct RoomRegistry {
+    rooms: HashMap<RoomKey, (Addr<RoomActor>, usize)>,
+}
+
+impl Actor for RoomRegistry {
+    type Context = Context<Self>;
+}
+
+/// A socket joins a room.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Join {
+    /// The room.
+    pub key: RoomKey,
+    /// The socket.
+    pub socket: SocketId,
+    /// Its session.
+    pub session: Addr<SessionActor>,
+}
+
+/// A socket leaves a room.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Leave {
+    /// The room.
+    pub key: RoomKey,
+    /// The socket.
+    pub socket: SocketId,
+}
+
+/// Send a broadcast to its target rooms' members.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Publish(pub Arc<Broadcast>);
+
+impl Handler<Join> for RoomRegistry {
+    type Result = ();
+
+    fn handle(&mut self, join: Join, _: &mut Context<Self>) {
+        let (room, members) = self
+            .rooms
+            .entry(join.key)
+            .or_insert_with(|| (RoomActor::default().start(), 0));
+        *members += 1;
+        room.do_send(RoomMessage::Add(join.socket, join.session));
+    }
+}
+
+impl Handler<Leave> for RoomRegistry {
+    type Result = ();
+
+    fn handle(&mut self, leave: Leave, _: &mut Context<Self>) {
+        let Some((room, members)) = self.rooms.get_mut(&leave.key) else {
+            return;
+        };
+        room.do_send(RoomMessage::Remove(leave.socket));
+        *members = members.saturating_sub(1);
+        if *members == 0 {
+            room.do_send(RoomMessage::Stop);
+            self.rooms.remove(&leave.key);
+        }
+    }
+}
+
+impl Handler<Publish> for RoomRegistry {
+    type Result = ();
+
+    fn handle(&mut self, Publish(broadcast): Publish, _: &mut Context<Self>) {
+        let keys: Vec<RoomKey> = if broadcast.rooms.is_empty() {
+            vec![RoomKey {
+                nsp: broadcast.nsp.clone(),
+                room: None,
+            }]
+        } else {
+            broadcast
+                .rooms
+                .iter()
+                .map(|room| RoomKey {
+                    nsp: broadcast.nsp.clone(),
+                    room: Some(room.clone()),
+                })
+                .collect()
+        };
+        let targets: Vec<&Addr<RoomActor>> = keys
+            .iter()
+            .filter_map(|key| self.rooms.get(key).map(|(room, _)| room))
+            .collect();
+        if let Some(acks) = &broadcast.acks {
+            let _ = acks.events.send(AckEvent::Rooms(targets.len()));
+        }
+        for room in targets {
+            room.do_send(RoomMessage::Fanout(broadcast.clone()));
+        }
+    }
+}
