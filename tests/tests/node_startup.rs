@@ -13,7 +13,7 @@ async fn the_socket_io_path_is_configurable() {
         .client()
         .post(raw.polling_url(&sid))
         .content_type("text/plain;charset=UTF-8")
-        .send_body("4x")
+        .send_body("40")
         .await
         .expect("POST");
     assert_eq!(post.status(), StatusCode::OK);
