@@ -6,11 +6,11 @@
 //! requests (awc) when a test needs bytes the clients would never send.
 //! Every process a test starts is stopped when the test ends.
 
-mod js;
+mod clients;
 pub mod node;
 pub mod raw;
 
-pub use js::run_js;
+pub use clients::{run_js, run_py};
 pub use node::NodeProcess;
 pub use raw::{RawEngine, Reply};
 
