@@ -17,3 +17,6 @@ pub use factory::SessionSpawner;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod testing;

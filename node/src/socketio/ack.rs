@@ -47,15 +47,18 @@ pub(crate) enum AckReply {
 }
 
 impl AckReply {
-    /// Delivers the ack, or `error` when there is none.
+    /// Delivers the ack, or `error` when there is none. A broadcast's
+    /// collector only hears answers: a recipient that never answers is what
+    /// makes the broadcast time out.
     pub(crate) fn answer(self, answer: Result<Payload, AckError>) {
-        match self {
-            Self::Direct(reply) => {
+        match (self, answer) {
+            (Self::Direct(reply), answer) => {
                 let _ = reply.send(answer);
             }
-            Self::Broadcast(events) => {
-                let _ = events.send(AckEvent::Answer(answer.ok()));
+            (Self::Broadcast(events), Ok(payload)) => {
+                let _ = events.send(AckEvent::Answer(Some(payload)));
             }
+            (Self::Broadcast(_), Err(_)) => {}
         }
     }
 }

@@ -88,7 +88,8 @@ pub enum AckEvent {
     Rooms(usize),
     /// A room handed the broadcast to this many members.
     Members(usize),
-    /// A member's answer, or `None` if it was skipped, left or timed out.
+    /// A member's answer, or `None` if it was not asked after all (it is
+    /// excepted, reached twice, or could not take a volatile packet).
     Answer(Option<Payload>),
 }
 
@@ -238,9 +239,8 @@ async fn collect(
                 answers += 1;
                 received.extend(answer);
             }
-            // Everyone who could answer has dropped their sender.
-            Ok(None) => return Ok(received),
-            Err(_) => return Err(BroadcastAckTimeout { received }),
+            // No one who could still answer is left, and some never did.
+            Ok(None) | Err(_) => return Err(BroadcastAckTimeout { received }),
         }
     }
 }

@@ -62,3 +62,6 @@ pub(crate) fn frames(packet: &Packet) -> Vec<Frame> {
     frames.extend(packet.attachments().iter().cloned().map(Frame::Binary));
     frames
 }
+
+#[cfg(test)]
+mod tests;
