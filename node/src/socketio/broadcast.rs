@@ -37,7 +37,7 @@ pub struct BroadcastId {
 }
 
 impl BroadcastId {
-    fn next() -> Self {
+    pub(crate) fn next() -> Self {
         static ORIGIN: OnceLock<u64> = OnceLock::new();
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let origin = *ORIGIN.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
@@ -102,6 +102,20 @@ pub struct BroadcastAckTimeout {
 }
 
 /// Chooses the recipients of a broadcast, then sends it.
+///
+/// ```no_run
+/// # async fn example(io: switchyard_node::socketio::SocketIo) {
+/// use std::time::Duration;
+/// use switchyard_shared::socket::Payload;
+///
+/// let news = Payload::from_serialize(&["the news"]).unwrap();
+/// // Rooms `a` and `b`, each socket once, except those in `muted`.
+/// io.of("/").to("a").to("b").except("muted").emit("news", news.clone());
+/// // Everyone in `a`, gathering their acks for up to two seconds.
+/// let answers = io.of("/").to("a").timeout(Duration::from_secs(2)).emit_with_ack("poll", news).await;
+/// # let _ = answers;
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct BroadcastOperator {
     io: SocketIo,

@@ -83,6 +83,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn carries_the_engine_handshake_and_the_namespace_auth() {
+        let info = HandshakeInfo {
+            query: vec![("EIO".into(), "4".into()), ("token".into(), "t".into())],
+            headers: vec![("origin".into(), "https://app.example".into())],
+            address: "10.0.0.7".into(),
+            url: "/socket.io/?EIO=4&token=t".into(),
+            secure: true,
+        };
+        let issued = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_500);
+        let auth = RawValue::from_string(r#"{"k":1}"#.into()).unwrap();
+        let handshake = Handshake::new(&info, issued, auth);
+        assert_eq!(handshake.query["token"], "t");
+        assert_eq!(handshake.headers["origin"], "https://app.example");
+        assert_eq!(handshake.auth.get(), r#"{"k":1}"#);
+        assert_eq!(
+            (handshake.address.as_str(), handshake.issued),
+            ("10.0.0.7", 1_500)
+        );
+        assert_eq!(handshake.time, "1970-01-01T00:00:01.500Z");
+        assert!(handshake.secure && handshake.xdomain);
+        let json = serde_json::to_value(&handshake).unwrap();
+        assert_eq!(json["auth"], serde_json::json!({ "k": 1 }));
+    }
+
+    #[test]
     fn times_are_rfc3339() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");

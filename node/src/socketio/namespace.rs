@@ -89,6 +89,17 @@ impl Namespace {
 
     /// A family of namespaces: `{name}` matches one or more characters other
     /// than `/`, so `/tenant-{id}` matches `/tenant-42` with `id` = `42`.
+    ///
+    /// ```
+    /// use switchyard_node::socketio::Namespace;
+    ///
+    /// let tenants = Namespace::pattern("/tenant-{id}").on_connection(|socket| {
+    ///     let tenant = socket.param("id").unwrap_or_default().to_owned();
+    ///     socket.join(format!("tenant:{tenant}"));
+    /// });
+    /// assert_eq!(tenants.matches("/tenant-42").unwrap().get("id"), Some("42"));
+    /// assert!(tenants.matches("/tenant-42/x").is_none());
+    /// ```
     pub fn pattern(pattern: &str) -> Self {
         let mut parts = Vec::new();
         let mut rest = pattern;
@@ -117,7 +128,22 @@ impl Namespace {
     }
 
     /// Adds a connect middleware; they run in the order added, and the first
-    /// refusal ends the connection attempt.
+    /// refusal ends the connection attempt. The client receives the refusal
+    /// as a CONNECT_ERROR with its message and data.
+    ///
+    /// ```
+    /// use switchyard_node::socketio::{ConnectError, Namespace};
+    ///
+    /// let admin = Namespace::new("/admin").middleware(|request| async move {
+    ///     let auth: serde_json::Value = serde_json::from_str(request.handshake.auth.get()).unwrap_or_default();
+    ///     if auth["token"] == "let me in" {
+    ///         Ok(())
+    ///     } else {
+    ///         Err(ConnectError::new("not authorized").with_data(serde_json::json!({ "retry": false })))
+    ///     }
+    /// });
+    /// # let _ = admin;
+    /// ```
     pub fn middleware<F, Fut>(mut self, middleware: F) -> Self
     where
         F: Fn(ConnectRequest) -> Fut + Send + Sync + 'static,

@@ -33,6 +33,11 @@ impl SocketId {
         )
     }
 
+    #[cfg(test)]
+    pub(crate) fn from_text(text: &str) -> Self {
+        Self(text.into())
+    }
+
     /// The id as text; it is also the name of the socket's own room.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -136,6 +141,19 @@ impl Socket {
     }
 
     /// Sends an event and waits up to `timeout` for the client's ack.
+    ///
+    /// ```no_run
+    /// # async fn example(socket: switchyard_node::socketio::Socket) {
+    /// use std::time::Duration;
+    /// use switchyard_shared::socket::Payload;
+    ///
+    /// let question = Payload::from_serialize(&["ready?"]).unwrap();
+    /// match socket.emit_with_ack("ask", question, Duration::from_secs(5)).await {
+    ///     Ok(answer) => println!("client said {:?}", answer.args),
+    ///     Err(error) => println!("no answer: {error}"),
+    /// }
+    /// # }
+    /// ```
     pub async fn emit_with_ack(
         &self,
         event: &str,

@@ -151,3 +151,39 @@ async fn socket_data_and_rooms_are_the_apps() {
     let expected = json!([{ "rooms": expected_rooms, "data": { "user": 7 } }]);
     assert_eq!(client.next().await, format!("31{expected}"));
 }
+
+/// A broadcast handed straight to one socket's session, so that it arrives
+/// in order with the test's own requests.
+fn deliver(client: &TestClient, socket: &str, event: &str, volatile: bool) {
+    let packet = switchyard_shared::socket::Packet::event("/", event, Payload::default(), None);
+    let broadcast = super::Broadcast {
+        id: super::BroadcastId::next(),
+        nsp: "/".into(),
+        rooms: Vec::new(),
+        except: Vec::new(),
+        volatile,
+        local: false,
+        frames: super::frames(&packet),
+        acks: None,
+    };
+    client.session.do_send(super::SocketCommand::Deliver {
+        broadcast: std::sync::Arc::new(broadcast),
+        socket: super::SocketId::from_text(socket),
+    });
+}
+
+#[actix_rt::test]
+async fn volatile_broadcasts_skip_clients_that_cannot_take_them() {
+    let io = build(SocketIo::builder().ns(Namespace::new("/")));
+    let mut client = client(&io);
+    let socket = connect(&mut client, "/").await;
+    // No GET is waiting: the volatile packet is dropped, the next one queued.
+    deliver(&client, &socket, "dropped", true);
+    deliver(&client, &socket, "kept", false);
+    assert_eq!(client.next().await, r#"2["kept"]"#);
+    // With a GET parked, a volatile packet goes out.
+    let parked = crate::session::testing::poll(&client.session);
+    deliver(&client, &socket, "sent", true);
+    let payload = parked.await.expect("session").expect("GET");
+    assert_eq!(&payload[..], br#"42["sent"]"#);
+}
