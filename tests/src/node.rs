@@ -124,6 +124,26 @@ impl NodeProcess {
     pub async fn sessions(&self) -> f64 {
         self.metric("switchyard_engine_sessions").await
     }
+
+    /// Waits until a metric reads `value`, and fails the test if it never does.
+    pub async fn wait_for_metric(&self, name: &str, value: f64) {
+        let reached = crate::eventually(Duration::from_secs(10), || async {
+            (self.metric(name).await == value).then_some(())
+        })
+        .await;
+        assert!(
+            reached.is_some(),
+            "{name} stayed at {} instead of {value}\n{}",
+            self.metric(name).await,
+            self.log()
+        );
+    }
+
+    /// Waits until exactly `count` sessions are open: none leaked, none lost.
+    pub async fn wait_for_sessions(&self, count: f64) {
+        self.wait_for_metric("switchyard_engine_sessions", count)
+            .await;
+    }
 }
 
 impl Drop for NodeProcess {

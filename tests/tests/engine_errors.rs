@@ -226,14 +226,7 @@ async fn binary_content_type_and_invalid_packets_close_the_session() {
         assert_error(&raw.post(&url, garbage).await, 400, 3, "Bad request");
         assert_error(&raw.get(&url).await, 400, 1, "Session ID unknown");
     }
-    let none_left = switchyard_e2e::eventually(std::time::Duration::from_secs(10), || async {
-        (node.sessions().await == 0.0).then_some(())
-    });
-    assert!(
-        none_left.await.is_some(),
-        "sessions leaked: {}",
-        node.sessions().await
-    );
+    node.wait_for_sessions(0.0).await;
 }
 
 #[actix_rt::test]

@@ -2,38 +2,13 @@
 //! overlapping requests, upgrades that succeed and fail, oversized frames.
 //! Each ends by showing that no session actor is left.
 
-use std::time::Duration;
-
 use awc::ws::{CloseCode, Frame};
 use switchyard_e2e::{
-    eventually,
     raw::{ws_next, ws_send, ws_text},
     NodeProcess, RawEngine,
 };
 
 const ECHO: &str = "/engine.io/";
-
-async fn no_sessions_left(node: &NodeProcess) {
-    let gone = eventually(Duration::from_secs(10), || async {
-        (node.sessions().await == 0.0).then_some(())
-    })
-    .await;
-    assert!(
-        gone.is_some(),
-        "sessions left: {}\n{}",
-        node.sessions().await,
-        node.log()
-    );
-}
-
-/// Waits until the node holds `count` parked GETs.
-async fn parked_polls(node: &NodeProcess, count: f64) {
-    let reached = eventually(Duration::from_secs(10), || async {
-        (node.metric("switchyard_engine_polls_parked").await == count).then_some(())
-    })
-    .await;
-    assert!(reached.is_some(), "never saw {count} parked polls");
-}
 
 #[actix_rt::test]
 async fn close_packet_releases_the_parked_get_with_a_noop() {
@@ -45,12 +20,13 @@ async fn close_packet_releases_the_parked_get_with_a_noop() {
         let (raw, url) = (raw.clone(), url.clone());
         async move { raw.get(&url).await }
     });
-    parked_polls(&node, 1.0).await;
+    node.wait_for_metric("switchyard_engine_polls_parked", 1.0)
+        .await;
     assert_eq!(raw.post(&url, "1").await.body, "ok");
     assert_eq!(parked.await.expect("GET task").body, "6");
     assert_eq!(raw.get(&url).await.code(), Some(1));
     assert_eq!(raw.post(&url, "4late").await.code(), Some(1));
-    no_sessions_left(&node).await;
+    node.wait_for_sessions(0.0).await;
 }
 
 #[actix_rt::test]
@@ -67,7 +43,7 @@ async fn overlapping_gets_are_refused_and_close_the_session() {
     assert_eq!(outcomes[1].0, 400);
     assert!(outcomes[1].1.contains(r#""code":3"#), "{outcomes:?}");
     assert_eq!(raw.get(&url).await.code(), Some(1));
-    no_sessions_left(&node).await;
+    node.wait_for_sessions(0.0).await;
 }
 
 #[actix_rt::test]
@@ -84,7 +60,7 @@ async fn a_client_that_never_answers_ping_is_closed() {
     assert_eq!(raw.get(&url).await.body, "2");
     assert_eq!(raw.get(&url).await.body, "1");
     assert_eq!(raw.get(&url).await.code(), Some(1));
-    no_sessions_left(&node).await;
+    node.wait_for_sessions(0.0).await;
 }
 
 #[actix_rt::test]
@@ -97,7 +73,7 @@ async fn an_abandoned_polling_session_is_freed() {
     let (sid, _) = raw.handshake().await;
     assert_eq!(node.sessions().await, 1.0);
     // Never poll again: the ping stays buffered, no pong comes.
-    no_sessions_left(&node).await;
+    node.wait_for_sessions(0.0).await;
     assert_eq!(raw.get(&raw.polling_url(&sid)).await.code(), Some(1));
 }
 
@@ -116,7 +92,8 @@ async fn upgrade_by_hand_probe_noop_then_websocket() {
         let (raw, url) = (raw.clone(), url.clone());
         async move { raw.get(&url).await }
     });
-    parked_polls(&node, 1.0).await;
+    node.wait_for_metric("switchyard_engine_polls_parked", 1.0)
+        .await;
     let mut ws = raw
         .websocket(&format!("EIO=4&transport=websocket&sid={sid}"))
         .await;
@@ -136,7 +113,7 @@ async fn upgrade_by_hand_probe_noop_then_websocket() {
 
     use futures_util::SinkExt as _;
     ws.send(awc::ws::Message::Close(None)).await.expect("close");
-    no_sessions_left(&node).await;
+    node.wait_for_sessions(0.0).await;
 }
 
 #[actix_rt::test]
@@ -169,7 +146,7 @@ async fn a_failed_upgrade_leaves_polling_working() {
     assert_eq!(raw.get(&url).await.body, "4still polling");
     assert_eq!(node.sessions().await, 1.0);
     assert_eq!(raw.post(&url, "1").await.body, "ok");
-    no_sessions_left(&node).await;
+    node.wait_for_sessions(0.0).await;
 }
 
 #[actix_rt::test]
@@ -218,5 +195,5 @@ async fn a_websocket_frame_over_max_payload_closes_the_connection() {
         Some(Frame::Close(Some(reason))) => assert_eq!(reason.code, CloseCode::Size),
         other => panic!("expected a close frame with 1009, got {other:?}"),
     }
-    no_sessions_left(&node).await;
+    node.wait_for_sessions(0.0).await;
 }

@@ -1,10 +1,7 @@
 //! Socket.IO over raw HTTP: byte-exact argument passthrough, malformed
 //! packets, and connectTimeout. Real clients never send these bytes.
 
-use std::time::Duration;
-
 use switchyard_e2e::{
-    eventually,
     raw::{ws_next, ws_send, ws_text},
     NodeProcess, RawEngine,
 };
@@ -124,14 +121,7 @@ async fn malformed_packets_close_only_their_connection() {
         bystander.next_not_auth().await,
         r#"2["message-back","still here"]"#
     );
-    let one_left = eventually(Duration::from_secs(10), || async {
-        (node.sessions().await == 1.0).then_some(())
-    });
-    assert!(
-        one_left.await.is_some(),
-        "sessions: {}",
-        node.sessions().await
-    );
+    node.wait_for_sessions(1.0).await;
 }
 
 #[actix_rt::test]
