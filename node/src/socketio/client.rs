@@ -17,12 +17,11 @@ use tracing::debug;
 
 use super::{
     ack::{next_ack_id, AckError, AckReply, PendingAck},
-    broadcast::{AckEvent, Broadcast, BroadcastId},
+    broadcast::BroadcastId,
+    connect::Connecting,
     frames,
-    handshake::Handshake,
-    namespace::{ConnectError, ConnectRequest, Params},
     server::MAX_ATTACHMENTS,
-    socket::{DisconnectHandler, EventHandler, Socket, SocketSetup},
+    socket::{DisconnectHandler, EventHandler, Socket},
     Ack, Room, SocketCommand, SocketId, SocketIo,
 };
 use crate::{
@@ -31,38 +30,28 @@ use crate::{
     session::{AppCx, CloseReason},
 };
 
-/// How many multi-room broadcasts a session remembers to drop second copies.
-const SEEN_BROADCASTS: usize = 64;
-
 /// One socket of this session: a namespace it joined.
-struct SocketState {
-    socket: Socket,
-    handlers: HashMap<String, EventHandler>,
-    on_disconnect: Vec<DisconnectHandler>,
+pub(super) struct SocketState {
+    pub(super) socket: Socket,
+    pub(super) handlers: HashMap<String, EventHandler>,
+    pub(super) on_disconnect: Vec<DisconnectHandler>,
     /// Every room the socket is in, its own included.
-    rooms: HashSet<Room>,
-    data: serde_json::Value,
-}
-
-/// A CONNECT whose middleware is still running.
-struct Connecting {
-    namespace: usize,
-    params: Params,
-    handshake: Arc<Handshake>,
+    pub(super) rooms: HashSet<Room>,
+    pub(super) data: serde_json::Value,
 }
 
 /// The socket.io state of one engine.io session: its sockets, their
 /// pending acks, and binary packets being reassembled.
 pub struct SocketIoClient {
-    io: SocketIo,
-    info: HandshakeInfo,
-    opened: SystemTime,
+    pub(super) io: SocketIo,
+    pub(super) info: HandshakeInfo,
+    pub(super) opened: SystemTime,
     decoder: Decoder,
-    sockets: HashMap<Arc<str>, SocketState>,
-    connecting: HashMap<String, Connecting>,
-    pending: HashMap<u64, PendingAck>,
-    seen: VecDeque<BroadcastId>,
-    connect_timer: Option<SpawnHandle>,
+    pub(super) sockets: HashMap<Arc<str>, SocketState>,
+    pub(super) connecting: HashMap<String, Connecting>,
+    pub(super) pending: HashMap<u64, PendingAck>,
+    pub(super) seen: VecDeque<BroadcastId>,
+    pub(super) connect_timer: Option<SpawnHandle>,
 }
 
 impl SocketIoClient {
@@ -114,131 +103,6 @@ impl SocketIoClient {
         }
     }
 
-    fn on_connect(&mut self, nsp: String, auth: Option<Box<RawValue>>, cx: &mut AppCx<'_>) {
-        if self.sockets.contains_key(nsp.as_str()) || self.connecting.contains_key(&nsp) {
-            return;
-        }
-        let found = self
-            .io
-            .namespaces()
-            .iter()
-            .enumerate()
-            .find_map(|(index, ns)| ns.matches(&nsp).map(|params| (index, params)));
-        let Some((namespace, params)) = found else {
-            cx.send_all(&frames(&Packet::connect_error(
-                &nsp,
-                "Invalid namespace",
-                None,
-            )));
-            return;
-        };
-        let auth = auth.unwrap_or_else(empty_object);
-        let handshake = Arc::new(Handshake::new(&self.info, self.opened, auth));
-        let middlewares = self.io.namespaces()[namespace].middlewares.clone();
-        if middlewares.is_empty() {
-            self.accept(nsp, namespace, params, handshake, cx);
-            return;
-        }
-        let request = ConnectRequest {
-            nsp: nsp.clone(),
-            params: params.clone(),
-            handshake: handshake.clone(),
-        };
-        self.connecting.insert(
-            nsp.clone(),
-            Connecting {
-                namespace,
-                params,
-                handshake,
-            },
-        );
-        cx.spawn(async move {
-            let mut outcome = Ok(());
-            for middleware in middlewares {
-                outcome = middleware(request.clone()).await;
-                if outcome.is_err() {
-                    break;
-                }
-            }
-            SocketCommand::Connected { nsp, outcome }
-        });
-    }
-
-    fn on_connected(&mut self, nsp: String, outcome: Result<(), ConnectError>, cx: &mut AppCx<'_>) {
-        let Some(connecting) = self.connecting.remove(&nsp) else {
-            return;
-        };
-        match outcome {
-            Ok(()) => self.accept(
-                nsp,
-                connecting.namespace,
-                connecting.params,
-                connecting.handshake,
-                cx,
-            ),
-            Err(error) => {
-                let data = error
-                    .data
-                    .as_ref()
-                    .and_then(|data| serde_json::value::to_raw_value(data).ok());
-                let packet = Packet::connect_error(&nsp, &error.message, data.as_deref());
-                cx.send_all(&frames(&packet));
-            }
-        }
-    }
-
-    /// Creates the socket, answers the CONNECT and runs the connection handler.
-    fn accept(
-        &mut self,
-        nsp: String,
-        namespace: usize,
-        params: Params,
-        handshake: Arc<Handshake>,
-        cx: &mut AppCx<'_>,
-    ) {
-        let nsp: Arc<str> = nsp.into();
-        let id = SocketId::random();
-        let socket = Socket::new(
-            id.clone(),
-            nsp.clone(),
-            params,
-            handshake,
-            cx.session(),
-            self.io.clone(),
-        );
-        let sid = serde_json::value::to_raw_value(&serde_json::json!({ "sid": id.as_str() })).ok();
-        cx.send_all(&frames(&Packet::connect(&nsp, sid)));
-        if let Some(timer) = self.connect_timer.take() {
-            cx.cancel(timer);
-        }
-        for room in [None, Some(id.room())] {
-            self.io.rooms().do_send(Join {
-                key: RoomKey {
-                    nsp: nsp.clone(),
-                    room,
-                },
-                socket: id.clone(),
-                session: cx.session(),
-            });
-        }
-        let mut state = SocketState {
-            socket,
-            handlers: HashMap::new(),
-            on_disconnect: Vec::new(),
-            rooms: HashSet::from([id.room()]),
-            data: serde_json::Value::Null,
-        };
-        debug!(socket = %id, nsp = %nsp, "socket connected");
-        if let Some(handler) = self.io.namespaces()[namespace].on_connection.clone() {
-            handler(&mut SocketSetup {
-                socket: &state.socket,
-                handlers: &mut state.handlers,
-                on_disconnect: &mut state.on_disconnect,
-            });
-        }
-        self.sockets.insert(nsp, state);
-    }
-
     fn on_event(
         &mut self,
         nsp: &str,
@@ -262,60 +126,6 @@ impl SocketIoClient {
         handler(&state.socket, payload, ack);
     }
 
-    /// Writes a broadcast for one of this session's sockets, unless the
-    /// socket is excepted, already has it, or (volatile) cannot take it now.
-    fn deliver(&mut self, broadcast: Arc<Broadcast>, socket: SocketId, cx: &mut AppCx<'_>) {
-        let skip = match self.sockets.get(&broadcast.nsp) {
-            None => true,
-            Some(state) => {
-                *state.socket.id() != socket
-                    || broadcast
-                        .except
-                        .iter()
-                        .any(|room| state.rooms.contains(room))
-                    || (broadcast.volatile && !cx.is_writable())
-            }
-        };
-        let duplicate = !skip && broadcast.rooms.len() > 1 && !self.first_sight(broadcast.id);
-        if skip || duplicate {
-            if let Some(acks) = &broadcast.acks {
-                let _ = acks.events.send(AckEvent::Answer(None));
-            }
-            return;
-        }
-        cx.send_all(&broadcast.frames);
-        if let Some(acks) = &broadcast.acks {
-            let timer = cx.later(
-                acks.timeout,
-                SocketCommand::AckTimeout {
-                    nsp: broadcast.nsp.clone(),
-                    id: acks.id,
-                },
-            );
-            self.pending.insert(
-                acks.id,
-                PendingAck {
-                    nsp: broadcast.nsp.clone(),
-                    reply: AckReply::Broadcast(acks.events.clone()),
-                    timer,
-                },
-            );
-        }
-    }
-
-    /// Records a multi-room broadcast; false if it was seen already.
-    fn first_sight(&mut self, id: BroadcastId) -> bool {
-        if self.seen.contains(&id) {
-            return false;
-        }
-        if self.seen.len() == SEEN_BROADCASTS {
-            self.seen.pop_front();
-        }
-        self.seen.push_back(id);
-        true
-    }
-
-    /// Forgets a socket: leaves its rooms, fails its acks, tells the app.
     fn drop_socket(&mut self, state: SocketState, reason: &str) {
         let nsp = state.socket.nsp_arc();
         let id = state.socket.id().clone();
@@ -484,7 +294,7 @@ impl EngineApp for SocketIoClient {
 }
 
 /// `{}`, the auth of a CONNECT without a payload.
-fn empty_object() -> Box<RawValue> {
+pub(super) fn empty_object() -> Box<RawValue> {
     serde_json::value::to_raw_value(&serde_json::json!({})).unwrap_or_else(|_| {
         // Serialising an empty map cannot fail; keep a valid value regardless.
         RawValue::from_string("{}".to_owned()).unwrap_or_default()

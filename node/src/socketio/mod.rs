@@ -30,6 +30,8 @@ mod ack;
 mod broadcast;
 mod client;
 mod command;
+mod connect;
+mod delivery;
 mod handshake;
 mod namespace;
 mod server;

@@ -7,7 +7,8 @@
 
 use bytes::Bytes;
 
-use super::packet::{decode_text, Packet, PacketError};
+use super::decode::decode_text;
+use super::packet::{Packet, PacketError};
 
 /// Decodes the socket.io packets of one engine.io session, reassembling
 /// binary packets from the attachments that follow them.

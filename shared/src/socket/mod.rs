@@ -19,7 +19,9 @@
 //! ```
 
 pub mod binary;
+mod decode;
 pub mod packet;
 
 pub use binary::Decoder;
-pub use packet::{decode_text, Body, Packet, PacketError, Payload, RESERVED_EVENTS};
+pub use decode::decode_text;
+pub use packet::{Body, Packet, PacketError, Payload, RESERVED_EVENTS};

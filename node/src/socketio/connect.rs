@@ -1,0 +1,168 @@
+//! Joining a namespace: matching it, running its middleware, creating the
+//! socket and running the namespace's connection handler.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
+
+use serde_json::value::RawValue;
+use switchyard_shared::socket::Packet;
+use tracing::debug;
+
+use super::{
+    client::{empty_object, SocketIoClient, SocketState},
+    frames,
+    handshake::Handshake,
+    namespace::{ConnectError, ConnectRequest, Params},
+    socket::{Socket, SocketSetup},
+    SocketCommand, SocketId,
+};
+use crate::{
+    room::{Join, RoomKey},
+    session::AppCx,
+};
+
+/// A CONNECT whose middleware is still running.
+pub(super) struct Connecting {
+    namespace: usize,
+    params: Params,
+    handshake: Arc<Handshake>,
+}
+
+impl SocketIoClient {
+    pub(super) fn on_connect(
+        &mut self,
+        nsp: String,
+        auth: Option<Box<RawValue>>,
+        cx: &mut AppCx<'_>,
+    ) {
+        if self.sockets.contains_key(nsp.as_str()) || self.connecting.contains_key(&nsp) {
+            return;
+        }
+        let found = self
+            .io
+            .namespaces()
+            .iter()
+            .enumerate()
+            .find_map(|(index, ns)| ns.matches(&nsp).map(|params| (index, params)));
+        let Some((namespace, params)) = found else {
+            cx.send_all(&frames(&Packet::connect_error(
+                &nsp,
+                "Invalid namespace",
+                None,
+            )));
+            return;
+        };
+        let auth = auth.unwrap_or_else(empty_object);
+        let handshake = Arc::new(Handshake::new(&self.info, self.opened, auth));
+        let middlewares = self.io.namespaces()[namespace].middlewares.clone();
+        if middlewares.is_empty() {
+            self.accept(nsp, namespace, params, handshake, cx);
+            return;
+        }
+        let request = ConnectRequest {
+            nsp: nsp.clone(),
+            params: params.clone(),
+            handshake: handshake.clone(),
+        };
+        self.connecting.insert(
+            nsp.clone(),
+            Connecting {
+                namespace,
+                params,
+                handshake,
+            },
+        );
+        cx.spawn(async move {
+            let mut outcome = Ok(());
+            for middleware in middlewares {
+                outcome = middleware(request.clone()).await;
+                if outcome.is_err() {
+                    break;
+                }
+            }
+            SocketCommand::Connected { nsp, outcome }
+        });
+    }
+
+    pub(super) fn on_connected(
+        &mut self,
+        nsp: String,
+        outcome: Result<(), ConnectError>,
+        cx: &mut AppCx<'_>,
+    ) {
+        let Some(connecting) = self.connecting.remove(&nsp) else {
+            return;
+        };
+        match outcome {
+            Ok(()) => self.accept(
+                nsp,
+                connecting.namespace,
+                connecting.params,
+                connecting.handshake,
+                cx,
+            ),
+            Err(error) => {
+                let data = error
+                    .data
+                    .as_ref()
+                    .and_then(|data| serde_json::value::to_raw_value(data).ok());
+                let packet = Packet::connect_error(&nsp, &error.message, data.as_deref());
+                cx.send_all(&frames(&packet));
+            }
+        }
+    }
+
+    /// Creates the socket, answers the CONNECT and runs the connection handler.
+    fn accept(
+        &mut self,
+        nsp: String,
+        namespace: usize,
+        params: Params,
+        handshake: Arc<Handshake>,
+        cx: &mut AppCx<'_>,
+    ) {
+        let nsp: Arc<str> = nsp.into();
+        let id = SocketId::random();
+        let socket = Socket::new(
+            id.clone(),
+            nsp.clone(),
+            params,
+            handshake,
+            cx.session(),
+            self.io.clone(),
+        );
+        let sid = serde_json::value::to_raw_value(&serde_json::json!({ "sid": id.as_str() })).ok();
+        cx.send_all(&frames(&Packet::connect(&nsp, sid)));
+        if let Some(timer) = self.connect_timer.take() {
+            cx.cancel(timer);
+        }
+        for room in [None, Some(id.room())] {
+            self.io.rooms().do_send(Join {
+                key: RoomKey {
+                    nsp: nsp.clone(),
+                    room,
+                },
+                socket: id.clone(),
+                session: cx.session(),
+            });
+        }
+        let mut state = SocketState {
+            socket,
+            handlers: HashMap::new(),
+            on_disconnect: Vec::new(),
+            rooms: HashSet::from([id.room()]),
+            data: serde_json::Value::Null,
+        };
+        debug!(socket = %id, nsp = %nsp, "socket connected");
+        if let Some(handler) = self.io.namespaces()[namespace].on_connection.clone() {
+            handler(&mut SocketSetup {
+                socket: &state.socket,
+                handlers: &mut state.handlers,
+                on_disconnect: &mut state.on_disconnect,
+            });
+        }
+        self.sockets.insert(nsp, state);
+    }
+}

@@ -1,0 +1,74 @@
+//! Broadcast delivery to one of the session's sockets.
+
+use std::sync::Arc;
+
+use super::{
+    ack::{AckReply, PendingAck},
+    broadcast::{AckEvent, Broadcast, BroadcastId},
+    client::SocketIoClient,
+    SocketCommand, SocketId,
+};
+use crate::session::AppCx;
+
+/// How many multi-room broadcasts a session remembers to drop second copies.
+const SEEN_BROADCASTS: usize = 64;
+
+impl SocketIoClient {
+    /// Writes a broadcast for one of this session's sockets, unless the
+    /// socket is excepted, already has it, or (volatile) cannot take it now.
+    pub(super) fn deliver(
+        &mut self,
+        broadcast: Arc<Broadcast>,
+        socket: SocketId,
+        cx: &mut AppCx<'_>,
+    ) {
+        let skip = match self.sockets.get(&broadcast.nsp) {
+            None => true,
+            Some(state) => {
+                *state.socket.id() != socket
+                    || broadcast
+                        .except
+                        .iter()
+                        .any(|room| state.rooms.contains(room))
+                    || (broadcast.volatile && !cx.is_writable())
+            }
+        };
+        let duplicate = !skip && broadcast.rooms.len() > 1 && !self.first_sight(broadcast.id);
+        if skip || duplicate {
+            if let Some(acks) = &broadcast.acks {
+                let _ = acks.events.send(AckEvent::Answer(None));
+            }
+            return;
+        }
+        cx.send_all(&broadcast.frames);
+        if let Some(acks) = &broadcast.acks {
+            let timer = cx.later(
+                acks.timeout,
+                SocketCommand::AckTimeout {
+                    nsp: broadcast.nsp.clone(),
+                    id: acks.id,
+                },
+            );
+            self.pending.insert(
+                acks.id,
+                PendingAck {
+                    nsp: broadcast.nsp.clone(),
+                    reply: AckReply::Broadcast(acks.events.clone()),
+                    timer,
+                },
+            );
+        }
+    }
+
+    /// Records a multi-room broadcast; false if it was seen already.
+    fn first_sight(&mut self, id: BroadcastId) -> bool {
+        if self.seen.contains(&id) {
+            return false;
+        }
+        if self.seen.len() == SEEN_BROADCASTS {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(id);
+        true
+    }
+}
