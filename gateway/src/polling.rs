@@ -46,10 +46,13 @@ pub(crate) async fn post(
     let too_large = read == Err(BodyError::TooLarge);
     // The session may be gone already; then the answer below says so.
     let _ = body_tx.send(read);
+    // Answer only once the session has finished with this POST, so that a
+    // client's next POST never overlaps it.
+    let answer = answer.await;
     if too_large {
         return HttpResponse::PayloadTooLarge().finish();
     }
-    match answer.await {
+    match answer {
         Ok(Ok(())) => HttpResponse::Ok().content_type("text/html").body("ok"),
         Ok(Err(error)) => error_response(error),
         Err(_) => error_response(EngineError::UnknownSid),

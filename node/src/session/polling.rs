@@ -75,8 +75,9 @@ impl SessionActor {
         ctx: &mut Context<Self>,
     ) {
         let packets = match read {
-            // The edge answers these itself (413, or nobody to answer).
-            Err(BodyError::TooLarge | BodyError::Aborted) => return,
+            // Nothing to handle; the edge answers 413 (or no one) once told
+            // that the POST is over.
+            Err(BodyError::TooLarge | BodyError::Aborted) => Ok(Vec::new()),
             Err(BodyError::BinaryContent) => Err(NotFromClient),
             Ok(body) => decode_payload(body).map_err(|error| {
                 debug!(%error, "bad polling payload");
