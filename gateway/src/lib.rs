@@ -6,11 +6,13 @@
 //! - [`polling`] and [`websocket`] turn HTTP requests and WebSocket frames
 //!   into [`SessionRequest`]s.
 //! - [`GatewayActor`] knows which sessions live on this node and routes each
-//!   request to the right one.
+//!   request to the right one; [`forward`] sends requests for sessions of
+//!   other nodes to their owner.
 //! - [`session`] is the interface to the sessions themselves. The node crate
 //!   implements it; the gateway never sees a session's insides.
 #![forbid(unsafe_code)]
 
+pub mod forward;
 pub mod gateway_actor;
 pub mod origin;
 pub mod polling;
@@ -18,6 +20,7 @@ pub mod routes;
 pub mod session;
 pub mod websocket;
 
+pub use forward::{ForwardError, Forwarder, NoForwarding};
 pub use gateway_actor::GatewayActor;
 pub use routes::{Endpoint, EndpointSettings};
 pub use session::{EndpointId, HandshakeInfo, SessionFactory, SessionRequest, WsLink, WsOut};

@@ -3,10 +3,11 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt as _;
-use switchyard_shared::{engine::EngineError, sid::Sid};
+use switchyard_shared::{cluster::ForwardKind, engine::EngineError, sid::Sid};
 use tokio::sync::oneshot;
 
 use crate::{
+    forward::forward,
     gateway_actor::Route,
     routes::{error_response, Endpoint},
     session::{BodyError, HandshakeInfo, Opening, PollReply, SessionRequest},
@@ -22,6 +23,9 @@ pub(crate) async fn handshake(ep: &Endpoint, info: HandshakeInfo) -> HttpRespons
 
 /// A long-poll GET: it waits as long as the session parks it.
 pub(crate) async fn poll(ep: &Endpoint, sid: Sid) -> HttpResponse {
+    if sid.node() != ep.node.as_str() {
+        return forward(ep, sid, ForwardKind::Poll).await;
+    }
     let (reply, answer) = oneshot::channel();
     route(ep, sid, SessionRequest::Poll(reply));
     poll_response(answer.await)
@@ -35,6 +39,9 @@ pub(crate) async fn post(
     sid: Sid,
     payload: web::Payload,
 ) -> HttpResponse {
+    if sid.node() != ep.node.as_str() {
+        return post_elsewhere(ep, req, sid, payload).await;
+    }
     let (body_tx, body) = oneshot::channel();
     let (reply, answer) = oneshot::channel();
     route(ep, sid, SessionRequest::Post { body, reply });
@@ -56,6 +63,37 @@ pub(crate) async fn post(
         Ok(Ok(())) => HttpResponse::Ok().content_type("text/html").body("ok"),
         Ok(Err(error)) => error_response(error),
         Err(_) => error_response(EngineError::UnknownSid),
+    }
+}
+
+/// A POST for a session on another node: the body is read here, whole, and
+/// travels in one message.
+async fn post_elsewhere(
+    ep: &Endpoint,
+    req: &HttpRequest,
+    sid: Sid,
+    payload: web::Payload,
+) -> HttpResponse {
+    let binary_content = is_binary_content(req);
+    let body = if binary_content {
+        Ok(Bytes::new())
+    } else {
+        read_body(req, payload, ep.settings.max_payload).await
+    };
+    match body {
+        Ok(body) => {
+            forward(
+                ep,
+                sid,
+                ForwardKind::Post {
+                    body,
+                    binary_content,
+                },
+            )
+            .await
+        }
+        Err(BodyError::TooLarge) => HttpResponse::PayloadTooLarge().finish(),
+        Err(_) => error_response(EngineError::BadRequest),
     }
 }
 

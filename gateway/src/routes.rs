@@ -8,9 +8,13 @@ use actix_web::{
     middleware::Condition,
     web, HttpRequest, HttpResponse,
 };
-use switchyard_shared::engine::{EngineError, RequestQuery, Transport};
+use switchyard_shared::{
+    engine::{EngineError, RequestQuery, Transport},
+    sid::NodeId,
+};
 
 use crate::{
+    forward::Forwarder,
     origin::OriginPolicy,
     polling,
     session::{EndpointId, HandshakeInfo, SessionFactory},
@@ -43,6 +47,10 @@ pub struct Endpoint {
     pub gateway: Addr<GatewayActor>,
     /// Starts new sessions.
     pub factory: Arc<dyn SessionFactory>,
+    /// This node: sids that name another node are forwarded.
+    pub node: NodeId,
+    /// Carries requests to other nodes.
+    pub forwarder: Arc<dyn Forwarder>,
 }
 
 impl Endpoint {

@@ -47,6 +47,16 @@ pub(crate) async fn upgrade(
     body: web::Payload,
     sid: Sid,
 ) -> HttpResponse {
+    if sid.node() != ep.node.as_str() {
+        // The session lives on another node (the client goes on polling),
+        // or on none.
+        let live = ep.forwarder.is_live(sid.node()).await;
+        return error_response(if live {
+            EngineError::BadRequest
+        } else {
+            EngineError::UnknownSid
+        });
+    }
     let lookup = ep
         .gateway
         .send(Lookup {

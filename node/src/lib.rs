@@ -5,6 +5,8 @@
 //!   heartbeat and the upgrade, and hands messages to the app.
 //! - [`socketio`]: socket.io on the engine, and the Rust API apps use.
 //! - [`room`]: one [`room::RoomActor`] per room with local members.
+//! - [`cluster`]: the bus between nodes (NATS, or in-process), membership,
+//!   forwarding of polling requests to their owner.
 //! - [`app`]: what runs on top of the engine, such as the reference echo app.
 //! - [`ops`]: health and Prometheus metrics.
 //! - [`settings`]: loading [`switchyard_shared::config::Settings`] from the
@@ -13,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod cluster;
 pub mod ops;
 pub mod room;
 pub mod server;

@@ -1,13 +1,15 @@
 //! Wiring: the gateway, the endpoints, the ops routes and the HTTP server.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use actix::Actor;
 use actix_web::{web, App, HttpServer};
 use switchyard_gateway::{
-    origin::OriginPolicy, Endpoint, EndpointId, EndpointSettings, GatewayActor,
+    origin::OriginPolicy, Endpoint, EndpointId, EndpointSettings, Forwarder, GatewayActor,
+    NoForwarding,
 };
 use switchyard_shared::{
+    cluster::Subjects,
     config::{AppKind, Settings, SettingsError},
     engine::Transport,
     sid::NodeId,
@@ -16,7 +18,11 @@ use tracing::info;
 
 use crate::{
     app::{echo_io::echo, AppMaker, EngineEcho},
-    ops::{health::health, metrics},
+    cluster::{
+        forward::{BusForwarder, ForwardServer},
+        Cluster, ClusterBus, InProcessBus, Leave, MembershipActor, NatsBus, NatsStartError,
+    },
+    ops::{health::health, metrics, ready::ready},
     room::RoomRegistry,
     session::{SessionConfig, SessionSpawner},
     socketio::{SocketIo, SocketIoBuilder},
@@ -35,6 +41,9 @@ pub enum ServerError {
     /// A setting that only makes sense with others was wrong.
     #[error("{0}")]
     Settings(#[from] SettingsError),
+    /// NATS could not be used.
+    #[error("{0}")]
+    Nats(#[from] NatsStartError),
     /// The metrics recorder could not be installed.
     #[error("metrics: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),
@@ -59,10 +68,9 @@ pub async fn run(settings: Settings) -> Result<(), ServerError> {
 /// Runs a node with your own socket.io app, until the process stops.
 ///
 /// This is how a binary of your own embeds Switchyard; see
-/// `node/examples/chat.rs`.
+/// `node/examples/chat.rs`. With `nats.url` set the node joins the cluster
+/// there (waiting for NATS if needed); otherwise it runs alone.
 pub async fn run_app(settings: Settings, app: SocketIoBuilder) -> Result<(), ServerError> {
-    let metrics = metrics::install()?;
-    let addr = settings.listen_addr()?;
     let node = match settings.node_id()? {
         Some(node) => node,
         None => {
@@ -72,13 +80,64 @@ pub async fn run_app(settings: Settings, app: SocketIoBuilder) -> Result<(), Ser
             ])
         }
     };
-    let io = app.build(RoomRegistry::default().start(), settings.connect_timeout());
-    let endpoints = endpoints(&settings, &node, GatewayActor::default().start(), &io)?;
+    let bus: Arc<dyn ClusterBus> = if settings.nats.url.is_empty() {
+        Arc::new(InProcessBus::alone())
+    } else {
+        Arc::new(NatsBus::connect(&settings.nats, &node, settings.max_payload).await?)
+    };
+    serve(settings, app, node, bus).await
+}
+
+/// Runs a node on a given bus, for nodes that share an [`InProcessHub`](crate::cluster::InProcessHub).
+pub async fn serve(
+    settings: Settings,
+    app: SocketIoBuilder,
+    node: NodeId,
+    bus: Arc<dyn ClusterBus>,
+) -> Result<(), ServerError> {
+    let metrics = metrics::install()?;
+    let addr = settings.listen_addr()?;
+    let subjects = Subjects::new(&settings.nats.prefix).map_err(|error| SettingsError {
+        key: "nats.prefix",
+        env: "NATS__PREFIX".into(),
+        reason: error.to_string(),
+    })?;
+    let cluster = Cluster {
+        node: node.clone(),
+        bus,
+        subjects,
+    };
+    let gateway = GatewayActor::default().start();
+    let membership = MembershipActor::new(
+        cluster.clone(),
+        Duration::from_millis(settings.cluster.heartbeat_interval_ms),
+        Duration::from_millis(settings.cluster.heartbeat_timeout_ms),
+    )
+    .start();
+    ForwardServer::new(cluster.clone(), gateway.clone()).start();
+    let forwarder: Arc<dyn Forwarder> = if cluster.has_peers() {
+        Arc::new(BusForwarder::new(
+            cluster.clone(),
+            membership.clone(),
+            settings.ping_interval(),
+            settings.request_timeout(),
+        ))
+    } else {
+        Arc::new(NoForwarding)
+    };
+    let io = app.build(
+        RoomRegistry::new(cluster.clone()).start(),
+        settings.connect_timeout(),
+    );
+    let endpoints = endpoints(&settings, &node, gateway, forwarder, &io)?;
+    let ready_membership = membership.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(web::Data::new(metrics.clone()))
+            .app_data(web::Data::new(ready_membership.clone()))
             .route("/health", web::get().to(health))
             .route("/health", web::head().to(health))
+            .route("/ready", web::get().to(ready))
             .route("/metrics", web::get().to(metrics::render));
         for endpoint in &endpoints {
             app = app.configure(|cfg| endpoint.mount(cfg));
@@ -89,10 +148,9 @@ pub async fn run_app(settings: Settings, app: SocketIoBuilder) -> Result<(), Ser
     .map_err(|source| ServerError::Http { addr, source })?;
     let bound = server.addrs().first().copied().unwrap_or(addr);
     info!(%node, addr = %bound, app = ?settings.app, path = %settings.path, "switchyard node listening");
-    server
-        .run()
-        .await
-        .map_err(|source| ServerError::Http { addr, source })
+    let result = server.run().await;
+    let _ = membership.send(Leave).await;
+    result.map_err(|source| ServerError::Http { addr, source })
 }
 
 /// The engine endpoints this node serves: socket.io, plus the app's own.
@@ -100,6 +158,7 @@ fn endpoints(
     settings: &Settings,
     node: &NodeId,
     gateway: actix::Addr<GatewayActor>,
+    forwarder: Arc<dyn Forwarder>,
     io: &SocketIo,
 ) -> Result<Vec<Endpoint>, SettingsError> {
     let session_config = Arc::new(SessionConfig {
@@ -120,6 +179,8 @@ fn endpoints(
         path: path.to_owned(),
         settings: endpoint_settings.clone(),
         gateway: gateway.clone(),
+        node: node.clone(),
+        forwarder: forwarder.clone(),
         factory: Arc::new(SessionSpawner::new(
             node.clone(),
             gateway.clone(),

@@ -43,6 +43,7 @@ pub fn load_from(mut vars: HashMap<String, String>) -> Result<Settings, LoadErro
         .list_separator(",")
         .with_list_parse_key("transports")
         .with_list_parse_key("cors.origins")
+        .with_list_parse_key("nats.url")
         .try_parsing(true)
         .source(Some(vars));
     let mut settings: Settings = builder.add_source(environment).build()?.try_deserialize()?;
@@ -77,6 +78,8 @@ mod tests {
         assert_eq!(s.transports.len(), 2);
         assert!(s.cors.origins.is_empty() && !s.cors.credentials);
         assert_eq!(s.node_id, None);
+        assert!(s.nats.url.is_empty());
+        assert_eq!(s.nats.prefix, "switchyard");
     }
 
     #[test]
@@ -90,6 +93,8 @@ mod tests {
             ),
             ("SWITCHYARD_CORS__CREDENTIALS", "true"),
             ("SWITCHYARD_NODE_ID", "42"),
+            ("SWITCHYARD_NATS__URL", "nats://a:4222,nats://b:4222"),
+            ("SWITCHYARD_NATS__TLS__REQUIRED", "true"),
             ("OTHER_VARIABLE", "ignored"),
         ])
         .unwrap();
@@ -104,6 +109,8 @@ mod tests {
         );
         assert!(s.cors.credentials);
         assert_eq!(s.node_id.as_deref(), Some("42"));
+        assert_eq!(s.nats.url, vec!["nats://a:4222", "nats://b:4222"]);
+        assert!(s.nats.tls.required);
         assert!(load(&[("SWITCHYARD_CORS__ORIGINS", "")])
             .unwrap()
             .cors
@@ -122,6 +129,13 @@ mod tests {
             ("SWITCHYARD_MAX_PAYLOAD", "-1", "max_payload"),
             ("SWITCHYARD_PING_INTERVAL", "300", "ping_interval"),
             ("SWITCHYARD_CORS__ORIGINS", "example.com", "cors.origins"),
+            ("SWITCHYARD_NATS__PREFIX", "a.*", "nats.prefix"),
+            ("SWITCHYARD_NATS__USER", "only-user", "nats.user"),
+            (
+                "SWITCHYARD_CLUSTER__HEARTBEAT_TIMEOUT_MS",
+                "10",
+                "cluster.heartbeat_timeout_ms",
+            ),
         ];
         for (var, value, key) in cases {
             let message = load(&[(var, value)]).unwrap_err().to_string();

@@ -51,6 +51,54 @@ pub struct CorsSettings {
     pub credentials: bool,
 }
 
+/// TLS towards NATS.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsTlsSettings {
+    /// Refuse to talk to NATS without TLS.
+    pub required: bool,
+    /// A PEM file of CAs to trust, besides the system's.
+    pub ca_file: Option<String>,
+    /// A PEM client certificate, for servers that verify clients.
+    pub cert_file: Option<String>,
+    /// The client certificate's PEM key.
+    pub key_file: Option<String>,
+}
+
+/// How the node reaches the cluster's NATS.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsSettings {
+    /// Server URLs; empty runs the node alone on the in-process bus.
+    pub url: Vec<String>,
+    /// User name, with `password`.
+    pub user: Option<String>,
+    /// Password, with `user`.
+    pub password: Option<String>,
+    /// A token, instead of user and password.
+    pub token: Option<String>,
+    /// A `.creds` file (JWT and NKey), instead of the above.
+    pub credentials_file: Option<String>,
+    /// The connection name shown by NATS monitoring; default `switchyard-<node id>`.
+    pub name: Option<String>,
+    /// The first tokens of every subject the cluster uses.
+    pub prefix: String,
+    /// Milliseconds a request to another node may take (besides a long-poll's wait).
+    pub request_timeout_ms: u64,
+    /// TLS towards NATS.
+    pub tls: NatsTlsSettings,
+}
+
+/// Membership: how nodes know which of them are alive.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// Milliseconds between a node's heartbeats.
+    pub heartbeat_interval_ms: u64,
+    /// Milliseconds without a heartbeat after which a node is removed.
+    pub heartbeat_timeout_ms: u64,
+}
+
 /// Everything a node needs to know at start-up.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,6 +127,10 @@ pub struct Settings {
     pub cors: CorsSettings,
     /// This node's id; `None` draws a fresh one at each start.
     pub node_id: Option<String>,
+    /// The cluster's NATS.
+    pub nats: NatsSettings,
+    /// Membership timing.
+    pub cluster: ClusterSettings,
 }
 
 /// Whether `text` is `*` or a browser origin: a scheme, a host, an optional port, no path.
@@ -137,6 +189,50 @@ impl Settings {
                 "name at least one of polling, websocket",
             ));
         }
+        let cluster_durations = [
+            ("nats.request_timeout_ms", self.nats.request_timeout_ms),
+            (
+                "cluster.heartbeat_interval_ms",
+                self.cluster.heartbeat_interval_ms,
+            ),
+        ];
+        for (key, value) in cluster_durations {
+            if value == 0 {
+                return Err(SettingsError::new(key, "must be at least 1 millisecond"));
+            }
+        }
+        if self.cluster.heartbeat_timeout_ms <= self.cluster.heartbeat_interval_ms {
+            return Err(SettingsError::new(
+                "cluster.heartbeat_timeout_ms",
+                "must be longer than cluster.heartbeat_interval_ms",
+            ));
+        }
+        if let Some(bad) = self
+            .nats
+            .url
+            .iter()
+            .find(|url| url.trim().is_empty() || url.contains(char::is_whitespace))
+        {
+            return Err(SettingsError::new(
+                "nats.url",
+                format!("{bad:?} is not a NATS URL like nats://host:4222"),
+            ));
+        }
+        if self.nats.user.is_some() != self.nats.password.is_some() {
+            return Err(SettingsError::new(
+                "nats.user",
+                "set nats.user and nats.password together",
+            ));
+        }
+        if self.nats.tls.cert_file.is_some() != self.nats.tls.key_file.is_some() {
+            return Err(SettingsError::new(
+                "nats.tls.cert_file",
+                "set nats.tls.cert_file and nats.tls.key_file together",
+            ));
+        }
+        if let Err(error) = crate::cluster::Subjects::new(&self.nats.prefix) {
+            return Err(SettingsError::new("nats.prefix", error.to_string()));
+        }
         if let Some(bad) = self.cors.origins.iter().find(|o| !is_origin(o)) {
             return Err(SettingsError::new(
                 "cors.origins",
@@ -181,6 +277,11 @@ impl Settings {
         Duration::from_millis(self.connect_timeout_ms)
     }
 
+    /// The request timeout towards other nodes.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.nats.request_timeout_ms)
+    }
+
     /// upgradeTimeout as a duration.
     pub fn upgrade_timeout(&self) -> Duration {
         Duration::from_millis(self.upgrade_timeout_ms)
@@ -208,6 +309,26 @@ mod tests {
                 credentials: false,
             },
             node_id: None,
+            nats: NatsSettings {
+                url: vec![],
+                user: None,
+                password: None,
+                token: None,
+                credentials_file: None,
+                name: None,
+                prefix: "switchyard".into(),
+                request_timeout_ms: 5000,
+                tls: NatsTlsSettings {
+                    required: false,
+                    ca_file: None,
+                    cert_file: None,
+                    key_file: None,
+                },
+            },
+            cluster: ClusterSettings {
+                heartbeat_interval_ms: 1000,
+                heartbeat_timeout_ms: 3000,
+            },
         }
     }
 

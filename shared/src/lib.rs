@@ -10,8 +10,10 @@
 //! - [`sid`]: node ids and session ids; a sid names the node that owns it.
 //! - [`config`]: typed, validated settings shared by every crate.
 //! - [`socket`]: socket.io v5 packets, binary attachments and their reassembly.
+//! - [`cluster`]: messages between nodes, and NATS subject naming with escaping.
 #![forbid(unsafe_code)]
 
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod sid;

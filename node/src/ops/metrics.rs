@@ -3,7 +3,7 @@
 //! The recording helpers live here so that metric names are written once.
 
 use actix_web::{web, HttpResponse};
-use metrics::{counter, describe_counter, describe_gauge, gauge};
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use switchyard_shared::engine::Transport;
 
@@ -13,6 +13,12 @@ const SESSIONS: &str = "switchyard_engine_sessions";
 const SESSIONS_CLOSED: &str = "switchyard_engine_sessions_closed_total";
 const PACKETS_IN: &str = "switchyard_engine_packets_in_total";
 const POLLS_PARKED: &str = "switchyard_engine_polls_parked";
+const POLLING_REQUESTS: &str = "switchyard_engine_polling_requests_total";
+const FORWARDED: &str = "switchyard_forwarded_requests_total";
+const FORWARD_SECONDS: &str = "switchyard_forwarded_request_seconds";
+const CLUSTER_MEMBERS: &str = "switchyard_cluster_members";
+const NATS_RECONNECTS: &str = "switchyard_nats_reconnects_total";
+const BUS_DROPPED: &str = "switchyard_bus_dropped_total";
 
 /// Installs the process-wide recorder and returns the handle that renders it.
 pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
@@ -25,6 +31,24 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
     describe_counter!(PACKETS_IN, "Engine.io packets received from clients.");
     describe_gauge!(POLLS_PARKED, "Long-poll GETs waiting for data.");
     gauge!(POLLS_PARKED).set(0.0);
+    describe_counter!(
+        POLLING_REQUESTS,
+        "Polling GETs and POSTs handled by their session's owner, by kind."
+    );
+    describe_counter!(
+        FORWARDED,
+        "Polling requests forwarded to the node that owns the session, by kind."
+    );
+    describe_histogram!(
+        FORWARD_SECONDS,
+        "Time from forwarding a polling request to its answer."
+    );
+    describe_gauge!(CLUSTER_MEMBERS, "Live cluster members, this node included.");
+    describe_counter!(NATS_RECONNECTS, "Times the NATS connection dropped.");
+    describe_counter!(
+        BUS_DROPPED,
+        "Cluster messages dropped because the outgoing queue was full."
+    );
     for transport in [Transport::Polling, Transport::WebSocket] {
         gauge!(SESSIONS, "transport" => transport.as_str()).set(0.0);
     }
@@ -72,4 +96,30 @@ pub fn poll_parked() {
 /// A parked long-poll GET was answered or dropped.
 pub fn poll_released() {
     gauge!(POLLS_PARKED).decrement(1.0);
+}
+
+/// The live member count, this node included.
+pub fn cluster_members(count: usize) {
+    gauge!(CLUSTER_MEMBERS).set(count as f64);
+}
+
+/// The NATS connection dropped (async-nats reconnects by itself).
+pub fn nats_reconnect() {
+    counter!(NATS_RECONNECTS).increment(1);
+}
+
+/// A message for the bus was dropped because its queue was full.
+pub fn bus_dropped() {
+    counter!(BUS_DROPPED).increment(1);
+}
+
+/// A polling request was forwarded to its session's owner.
+pub fn forwarded(kind: &'static str, seconds: f64) {
+    counter!(FORWARDED, "kind" => kind).increment(1);
+    histogram!(FORWARD_SECONDS, "kind" => kind).record(seconds);
+}
+
+/// A polling request reached the session that owns it (forwarded or not).
+pub fn polling_request(kind: &'static str) {
+    counter!(POLLING_REQUESTS, "kind" => kind).increment(1);
 }

@@ -1,4 +1,5 @@
-//! Operations: liveness and Prometheus metrics.
+//! Operations: liveness, readiness and Prometheus metrics.
 
 pub mod health;
 pub mod metrics;
+pub mod ready;

@@ -1,10 +1,17 @@
-//! [`RoomActor`]: the local members of one room.
+//! [`RoomActor`]: the local members of one room, and the room's interest in
+//! the cluster.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use actix::{Actor, ActorContext, Addr, Context, Handler, Message};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message,
+    StreamHandler, WrapFuture,
+};
+use tracing::warn;
 
+use super::{wire, RoomKey};
 use crate::{
+    cluster::{Cluster, Inbound},
     session::SessionActor,
     socketio::{AckEvent, Broadcast, SocketCommand, SocketId},
 };
@@ -12,14 +19,70 @@ use crate::{
 /// The sockets of this node in one (namespace, room).
 ///
 /// It lives while the room has a local member; the registry starts it on
-/// the first join and stops it after the last leave.
-#[derive(Default)]
+/// the first join and stops it after the last leave. While it lives, the
+/// node subscribes to the room's subject, so broadcasts from other nodes
+/// reach only nodes with members.
 pub struct RoomActor {
+    key: RoomKey,
+    cluster: Cluster,
     members: HashMap<SocketId, Addr<SessionActor>>,
+}
+
+impl RoomActor {
+    /// The actor of room `key`.
+    pub fn new(key: RoomKey, cluster: Cluster) -> Self {
+        Self {
+            key,
+            cluster,
+            members: HashMap::new(),
+        }
+    }
+
+    fn subject(&self) -> String {
+        match &self.key.room {
+            Some(room) => self.cluster.subjects.room(&self.key.nsp, room),
+            None => self.cluster.subjects.namespace(&self.key.nsp),
+        }
+    }
+
+    fn subscribe(&mut self, ctx: &mut Context<Self>) {
+        let subscription = self.cluster.bus.subscribe(self.subject());
+        ctx.spawn(
+            subscription
+                .into_actor(self)
+                .map(|result, _, ctx| match result {
+                    Ok(stream) => {
+                        ctx.add_stream(stream);
+                    }
+                    Err(error) => {
+                        warn!(%error, "cannot subscribe to a room; retrying");
+                        ctx.run_later(Duration::from_secs(1), |act, ctx| act.subscribe(ctx));
+                    }
+                }),
+        );
+    }
+
+    fn fanout(&self, broadcast: &Arc<Broadcast>) {
+        if let Some(acks) = &broadcast.acks {
+            let _ = acks.events.send(AckEvent::Members(self.members.len()));
+        }
+        for (socket, session) in &self.members {
+            session.do_send(SocketCommand::Deliver {
+                broadcast: broadcast.clone(),
+                socket: socket.clone(),
+            });
+        }
+    }
 }
 
 impl Actor for RoomActor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.cluster.has_peers() {
+            self.subscribe(ctx);
+        }
+    }
 }
 
 /// Messages from the registry.
@@ -47,18 +110,23 @@ impl Handler<RoomMessage> for RoomActor {
             RoomMessage::Remove(socket) => {
                 self.members.remove(&socket);
             }
-            RoomMessage::Fanout(broadcast) => {
-                if let Some(acks) = &broadcast.acks {
-                    let _ = acks.events.send(AckEvent::Members(self.members.len()));
-                }
-                for (socket, session) in &self.members {
-                    session.do_send(SocketCommand::Deliver {
-                        broadcast: broadcast.clone(),
-                        socket: socket.clone(),
-                    });
-                }
-            }
+            RoomMessage::Fanout(broadcast) => self.fanout(&broadcast),
             RoomMessage::Stop => ctx.stop(),
         }
+    }
+}
+
+/// A broadcast published by another node.
+impl StreamHandler<Inbound> for RoomActor {
+    fn handle(&mut self, inbound: Inbound, _: &mut Context<Self>) {
+        match wire::from_wire(inbound.payload, &self.cluster.node) {
+            Ok(Some(broadcast)) => self.fanout(&Arc::new(broadcast)),
+            Ok(None) => {}
+            Err(error) => warn!(%error, "undecodable broadcast from the cluster"),
+        }
+    }
+
+    fn finished(&mut self, _: &mut Context<Self>) {
+        // The subscription ends when the bus shuts down; nothing to resume.
     }
 }

@@ -7,6 +7,7 @@
 
 mod actor;
 mod registry;
+mod wire;
 
 use std::sync::Arc;
 

@@ -6,9 +6,10 @@ use actix::{Actor, Addr, Context, Handler, Message};
 
 use super::{
     actor::{RoomActor, RoomMessage},
-    RoomKey,
+    wire, RoomKey,
 };
 use crate::{
+    cluster::Cluster,
     session::SessionActor,
     socketio::{AckEvent, Broadcast, SocketId},
 };
@@ -17,10 +18,43 @@ use crate::{
 /// the last leave, so idle rooms cost nothing.
 ///
 /// Sessions send a join or leave only when membership changes, so the
-/// registry's count per room is exact.
-#[derive(Default)]
+/// registry's count per room is exact. Broadcasts go to the local rooms
+/// here, and (unless `local`) to the rooms' subjects for the other nodes.
 pub struct RoomRegistry {
+    cluster: Cluster,
     rooms: HashMap<RoomKey, (Addr<RoomActor>, usize)>,
+}
+
+impl RoomRegistry {
+    /// The registry of a node in `cluster`.
+    pub fn new(cluster: Cluster) -> Self {
+        Self {
+            cluster,
+            rooms: HashMap::new(),
+        }
+    }
+
+    /// Sends a broadcast to the other nodes with members: one message per
+    /// target room's subject (receivers drop a second copy by its id), or
+    /// the namespace's subject.
+    fn publish(&self, broadcast: &Broadcast) {
+        if broadcast.local || !self.cluster.has_peers() {
+            return;
+        }
+        let payload = wire::to_wire(broadcast, &self.cluster.node);
+        let subjects = &self.cluster.subjects;
+        if broadcast.rooms.is_empty() {
+            self.cluster
+                .bus
+                .publish(subjects.namespace(&broadcast.nsp), payload);
+            return;
+        }
+        for room in &broadcast.rooms {
+            self.cluster
+                .bus
+                .publish(subjects.room(&broadcast.nsp, room), payload.clone());
+        }
+    }
 }
 
 impl Actor for RoomRegistry {
@@ -58,10 +92,9 @@ impl Handler<Join> for RoomRegistry {
     type Result = ();
 
     fn handle(&mut self, join: Join, _: &mut Context<Self>) {
-        let (room, members) = self
-            .rooms
-            .entry(join.key)
-            .or_insert_with(|| (RoomActor::default().start(), 0));
+        let (room, members) = self.rooms.entry(join.key).or_insert_with_key(|key| {
+            (RoomActor::new(key.clone(), self.cluster.clone()).start(), 0)
+        });
         *members += 1;
         room.do_send(RoomMessage::Add(join.socket, join.session));
     }
@@ -112,5 +145,6 @@ impl Handler<Publish> for RoomRegistry {
         for room in targets {
             room.do_send(RoomMessage::Fanout(broadcast.clone()));
         }
+        self.publish(&broadcast);
     }
 }

@@ -12,6 +12,7 @@ use super::{
     close::CloseReason,
     SessionActor,
 };
+use crate::ops::metrics;
 
 /// A polling payload that says "nothing for you": releases a parked GET.
 pub(super) const NOOP: Bytes = Bytes::from_static(b"6");
@@ -21,6 +22,7 @@ pub(super) const CLOSE: Bytes = Bytes::from_static(b"1");
 impl SessionActor {
     /// A GET: answered with what is buffered, or parked until there is some.
     pub(super) fn on_poll(&mut self, reply: oneshot::Sender<PollReply>, ctx: &mut Context<Self>) {
+        metrics::polling_request("poll");
         let probed = self.upgrade.as_ref().is_some_and(|u| u.probed);
         let Active::Polling(parked) = &mut self.active else {
             let _ = reply.send(Err(EngineError::BadRequest));
@@ -50,6 +52,7 @@ impl SessionActor {
         reply: oneshot::Sender<Result<(), EngineError>>,
         ctx: &mut Context<Self>,
     ) {
+        metrics::polling_request("post");
         if !matches!(self.active, Active::Polling(_)) {
             let _ = reply.send(Err(EngineError::BadRequest));
             return;

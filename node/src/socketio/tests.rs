@@ -12,7 +12,12 @@ use super::{Namespace, SocketIo};
 use crate::{room::RoomRegistry, session::testing::TestClient};
 
 fn build(app: super::SocketIoBuilder) -> SocketIo {
-    app.build(RoomRegistry::default().start(), Duration::from_secs(60))
+    let cluster = crate::cluster::Cluster {
+        node: switchyard_shared::sid::NodeId::parse("test").expect("node id"),
+        bus: std::sync::Arc::new(crate::cluster::InProcessBus::alone()),
+        subjects: switchyard_shared::cluster::Subjects::new("test").expect("prefix"),
+    };
+    app.build(RoomRegistry::new(cluster).start(), Duration::from_secs(60))
 }
 
 fn client(io: &SocketIo) -> TestClient {

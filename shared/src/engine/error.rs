@@ -39,6 +39,20 @@ impl EngineError {
         }
     }
 
+    /// The error with protocol code `code`, the inverse of [`EngineError::code`],
+    /// so a node can rebuild an error another node reported by number.
+    pub fn from_code(code: u8) -> Option<EngineError> {
+        match code {
+            0 => Some(Self::TransportUnknown),
+            1 => Some(Self::UnknownSid),
+            2 => Some(Self::BadHandshakeMethod),
+            3 => Some(Self::BadRequest),
+            4 => Some(Self::Forbidden),
+            5 => Some(Self::UnsupportedProtocolVersion),
+            _ => None,
+        }
+    }
+
     /// The HTTP status that carries this error: 403 for Forbidden, else 400.
     pub fn http_status(self) -> u16 {
         match self {
@@ -69,5 +83,26 @@ mod tests {
         );
         assert_eq!(EngineError::Forbidden.http_status(), 403);
         assert_eq!(EngineError::BadRequest.http_status(), 400);
+    }
+
+    #[test]
+    fn from_code_inverts_code() {
+        let all = [
+            EngineError::TransportUnknown,
+            EngineError::UnknownSid,
+            EngineError::BadHandshakeMethod,
+            EngineError::BadRequest,
+            EngineError::Forbidden,
+            EngineError::UnsupportedProtocolVersion,
+        ];
+        for error in all {
+            assert_eq!(EngineError::from_code(error.code()), Some(error));
+        }
+        for code in 0..=u8::MAX {
+            match EngineError::from_code(code) {
+                Some(error) => assert_eq!(error.code(), code),
+                None => assert!(code > 5, "{code}"),
+            }
+        }
     }
 }

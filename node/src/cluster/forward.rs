@@ -1,0 +1,219 @@
+//! Forwarding polling requests between nodes.
+//!
+//! [`BusForwarder`] is the gateway's [`Forwarder`]: one bus request to the
+//! owner's subject per HTTP request. [`ForwardServer`] is the owner's side:
+//! it hands each forwarded request to the local session, as if it had
+//! arrived over HTTP, and sends back the session's answer.
+
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, StreamHandler, WrapFuture};
+use bytes::Bytes;
+use switchyard_gateway::{
+    forward::{ForwardFuture, LiveFuture},
+    gateway_actor::Route,
+    session::BodyError,
+    EndpointId, ForwardError, Forwarder, GatewayActor, SessionRequest,
+};
+use switchyard_shared::{
+    cluster::{ForwardKind, ForwardReply, ForwardRequest},
+    sid::Sid,
+};
+use tokio::sync::oneshot;
+use tracing::warn;
+
+use super::{BusError, Cluster, Inbound, IsLive, MembershipActor};
+use crate::ops::metrics;
+
+/// Sends polling requests to their owner over the bus.
+pub struct BusForwarder {
+    cluster: Cluster,
+    membership: Addr<MembershipActor>,
+    /// How long a forwarded GET may wait: the owner parks it up to a ping interval.
+    poll_timeout: Duration,
+    /// How long a forwarded POST may take.
+    post_timeout: Duration,
+}
+
+impl BusForwarder {
+    /// A forwarder over `cluster`, checking owners against `membership`.
+    pub fn new(
+        cluster: Cluster,
+        membership: Addr<MembershipActor>,
+        ping_interval: Duration,
+        request_timeout: Duration,
+    ) -> Self {
+        Self {
+            cluster,
+            membership,
+            poll_timeout: ping_interval + request_timeout,
+            post_timeout: request_timeout,
+        }
+    }
+}
+
+impl Forwarder for BusForwarder {
+    fn is_live(&self, node: &str) -> LiveFuture {
+        let membership = self.membership.clone();
+        let node = node.to_owned();
+        Box::pin(async move { membership.send(IsLive(node)).await.unwrap_or(false) })
+    }
+
+    fn forward(&self, owner: &str, request: ForwardRequest) -> ForwardFuture {
+        let (kind, timeout) = match request.kind {
+            ForwardKind::Poll => ("poll", self.poll_timeout),
+            ForwardKind::Post { .. } => ("post", self.post_timeout),
+        };
+        let owner = owner.to_owned();
+        let subject = self.cluster.subjects.node_engine(&owner);
+        let bus = self.cluster.bus.clone();
+        let membership = self.membership.clone();
+        Box::pin(async move {
+            // A node that missed its heartbeats is gone, even if NATS has
+            // not noticed yet.
+            if !membership.send(IsLive(owner)).await.unwrap_or(false) {
+                return Err(ForwardError::UnknownOwner);
+            }
+            let started = Instant::now();
+            let answer = bus.request(subject, request.encode(), timeout).await;
+            metrics::forwarded(kind, started.elapsed().as_secs_f64());
+            match answer {
+                Ok(payload) => ForwardReply::decode(payload).map_err(|error| {
+                    ForwardError::Unavailable(format!("bad answer from the owner: {error}"))
+                }),
+                Err(BusError::NoResponders(_)) => Err(ForwardError::UnknownOwner),
+                Err(error) => Err(ForwardError::Unavailable(error.to_string())),
+            }
+        })
+    }
+}
+
+/// Serves the requests other nodes forward to this one.
+pub struct ForwardServer {
+    cluster: Cluster,
+    gateway: Addr<GatewayActor>,
+}
+
+impl ForwardServer {
+    /// Serves this node's engine subject, routing through `gateway`.
+    pub fn new(cluster: Cluster, gateway: Addr<GatewayActor>) -> Self {
+        Self { cluster, gateway }
+    }
+
+    fn subscribe(&mut self, ctx: &mut Context<Self>) {
+        let subject = self
+            .cluster
+            .subjects
+            .node_engine(self.cluster.node.as_str());
+        let subscription = self.cluster.bus.subscribe(subject);
+        ctx.spawn(
+            subscription
+                .into_actor(self)
+                .map(|result, _, ctx| match result {
+                    Ok(stream) => {
+                        ctx.add_stream(stream);
+                    }
+                    Err(error) => {
+                        warn!(%error, "cannot serve forwarded requests; retrying");
+                        ctx.run_later(Duration::from_secs(1), |act, ctx| act.subscribe(ctx));
+                    }
+                }),
+        );
+    }
+}
+
+impl Actor for ForwardServer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.cluster.has_peers() {
+            self.subscribe(ctx);
+        }
+    }
+}
+
+impl StreamHandler<Inbound> for ForwardServer {
+    fn handle(&mut self, inbound: Inbound, ctx: &mut Context<Self>) {
+        let Some(reply_to) = inbound.reply else {
+            return;
+        };
+        let bus = self.cluster.bus.clone();
+        let answer = match ForwardRequest::decode(inbound.payload) {
+            Ok(request) => serve(&self.gateway, request),
+            Err(error) => {
+                warn!(%error, "undecodable forwarded request");
+                return;
+            }
+        };
+        ctx.spawn(
+            async move {
+                bus.reply(reply_to, answer.await.encode());
+            }
+            .into_actor(self),
+        );
+    }
+}
+
+/// Hands a forwarded request to the local session and awaits its answer.
+fn serve(
+    gateway: &Addr<GatewayActor>,
+    request: ForwardRequest,
+) -> impl std::future::Future<Output = ForwardReply> {
+    let sid = Sid::parse(&request.sid);
+    let endpoint = EndpointId(request.endpoint);
+    let (poll, post) = match (sid, request.kind) {
+        (Err(_), _) => (None, None),
+        (Ok(sid), ForwardKind::Poll) => {
+            let (reply, answer) = oneshot::channel();
+            gateway.do_send(Route {
+                sid,
+                endpoint,
+                request: SessionRequest::Poll(reply),
+            });
+            (Some(answer), None)
+        }
+        (
+            Ok(sid),
+            ForwardKind::Post {
+                body,
+                binary_content,
+            },
+        ) => {
+            let (body_tx, body_rx) = oneshot::channel();
+            let (reply, answer) = oneshot::channel();
+            gateway.do_send(Route {
+                sid,
+                endpoint,
+                request: SessionRequest::Post {
+                    body: body_rx,
+                    reply,
+                },
+            });
+            let body: Result<Bytes, BodyError> = if binary_content {
+                Err(BodyError::BinaryContent)
+            } else {
+                Ok(body)
+            };
+            let _ = body_tx.send(body);
+            (None, Some(answer))
+        }
+    };
+    let unknown = ForwardReply::Refused(switchyard_shared::engine::EngineError::UnknownSid.code());
+    async move {
+        if let Some(answer) = poll {
+            return match answer.await {
+                Ok(Ok(payload)) => ForwardReply::Polled(payload),
+                Ok(Err(error)) => ForwardReply::Refused(error.code()),
+                Err(_) => unknown,
+            };
+        }
+        if let Some(answer) = post {
+            return match answer.await {
+                Ok(Ok(())) => ForwardReply::Posted,
+                Ok(Err(error)) => ForwardReply::Refused(error.code()),
+                Err(_) => unknown,
+            };
+        }
+        unknown
+    }
+}

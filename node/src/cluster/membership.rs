@@ -1,0 +1,191 @@
+//! [`MembershipActor`]: which nodes are alive.
+//!
+//! Every node publishes a heartbeat every `heartbeat_interval_ms` and
+//! listens to everyone's. A node not heard from for `heartbeat_timeout_ms`
+//! is removed; a node that stops on purpose says so and leaves at once.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use actix::{
+    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, MessageResult, StreamHandler,
+    WrapFuture,
+};
+use switchyard_shared::cluster::Heartbeat;
+use tracing::{info, warn};
+
+use super::{Cluster, Inbound};
+use crate::ops::metrics;
+
+/// Keeps the set of live nodes from their heartbeats.
+pub struct MembershipActor {
+    cluster: Cluster,
+    interval: Duration,
+    timeout: Duration,
+    seen: HashMap<String, Instant>,
+    seq: u64,
+    /// Whether our own heartbeat has come back: subscribed and heard.
+    joined: bool,
+}
+
+impl MembershipActor {
+    /// Membership for `cluster`, with the configured heartbeat timing.
+    pub fn new(cluster: Cluster, interval: Duration, timeout: Duration) -> Self {
+        Self {
+            cluster,
+            interval,
+            timeout,
+            seen: HashMap::new(),
+            seq: 0,
+            joined: false,
+        }
+    }
+
+    fn beat(&mut self, leaving: bool) {
+        self.seq += 1;
+        let heartbeat = Heartbeat {
+            node: self.cluster.node.to_string(),
+            seq: self.seq,
+            leaving,
+        };
+        self.cluster
+            .bus
+            .publish(self.cluster.subjects.heartbeat(), heartbeat.encode());
+    }
+
+    fn sweep(&mut self) {
+        let timeout = self.timeout;
+        let own = self.cluster.node.as_str().to_owned();
+        self.seen.retain(|node, last| {
+            let alive = *node == own || last.elapsed() < timeout;
+            if !alive {
+                warn!(%node, "node missed its heartbeats; removed from the cluster");
+            }
+            alive
+        });
+        metrics::cluster_members(self.seen.len());
+    }
+
+    fn subscribe(&mut self, ctx: &mut Context<Self>) {
+        let subscription = self
+            .cluster
+            .bus
+            .subscribe(self.cluster.subjects.heartbeat());
+        ctx.spawn(
+            subscription
+                .into_actor(self)
+                .map(|result, act, ctx| match result {
+                    Ok(stream) => {
+                        ctx.add_stream(stream);
+                    }
+                    Err(error) => {
+                        warn!(%error, "cannot subscribe to heartbeats; retrying");
+                        ctx.run_later(act.interval, |act, ctx| act.subscribe(ctx));
+                    }
+                }),
+        );
+    }
+}
+
+impl Actor for MembershipActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.seen
+            .insert(self.cluster.node.to_string(), Instant::now());
+        if !self.cluster.has_peers() {
+            // Alone: nobody else to hear from.
+            self.joined = true;
+            metrics::cluster_members(1);
+            return;
+        }
+        self.subscribe(ctx);
+        self.beat(false);
+        ctx.run_interval(self.interval, |act, _| {
+            act.beat(false);
+            act.sweep();
+        });
+    }
+}
+
+impl StreamHandler<Inbound> for MembershipActor {
+    fn handle(&mut self, inbound: Inbound, _: &mut Context<Self>) {
+        let Ok(heartbeat) = Heartbeat::decode(inbound.payload) else {
+            warn!("undecodable heartbeat");
+            return;
+        };
+        if heartbeat.node == self.cluster.node.as_str() {
+            self.joined = true;
+            return;
+        }
+        if heartbeat.leaving {
+            if self.seen.remove(&heartbeat.node).is_some() {
+                info!(node = %heartbeat.node, "node left the cluster");
+            }
+        } else if self
+            .seen
+            .insert(heartbeat.node.clone(), Instant::now())
+            .is_none()
+        {
+            info!(node = %heartbeat.node, "node joined the cluster");
+        }
+        metrics::cluster_members(self.seen.len());
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        // The subscription ended (bus closed); try again.
+        self.joined = false;
+        self.subscribe(ctx);
+    }
+}
+
+/// Is this node alive?
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct IsLive(pub String);
+
+impl Handler<IsLive> for MembershipActor {
+    type Result = bool;
+
+    fn handle(&mut self, IsLive(node): IsLive, _: &mut Context<Self>) -> bool {
+        self.seen
+            .get(&node)
+            .is_some_and(|last| node == self.cluster.node.as_str() || last.elapsed() < self.timeout)
+    }
+}
+
+/// Is the node ready for traffic? `Err` says why not.
+#[derive(Message)]
+#[rtype(result = "Result<usize, String>")]
+pub struct Readiness;
+
+impl Handler<Readiness> for MembershipActor {
+    type Result = MessageResult<Readiness>;
+
+    fn handle(&mut self, _: Readiness, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(if !self.cluster.bus.is_connected() {
+            Err("NATS is not connected".into())
+        } else if !self.joined {
+            Err("membership not joined yet".into())
+        } else {
+            Ok(self.seen.len())
+        })
+    }
+}
+
+/// The node is stopping: tell the others at once.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Leave;
+
+impl Handler<Leave> for MembershipActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Leave, _: &mut Context<Self>) {
+        if self.cluster.has_peers() {
+            self.beat(true);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! [`NatsBus`]: the cluster bus over NATS (async-nats).
+
+use std::{path::PathBuf, time::Duration};
+
+use async_nats::{client::RequestErrorKind, connection::State, ConnectOptions, Event};
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use switchyard_shared::{config::NatsSettings, sid::NodeId};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use super::bus::{BusError, BusFuture, BusStream, ClusterBus, Inbound};
+use crate::ops::metrics;
+
+/// Bytes a forwarded request adds around a POST body.
+pub const ENVELOPE_OVERHEAD: usize = 4096;
+/// Messages waiting for the NATS connection before new ones are dropped.
+const OUTGOING_CAPACITY: usize = 65_536;
+
+/// Why the node could not start on NATS.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsStartError {
+    /// A credentials or TLS file could not be read.
+    #[error("nats: cannot read {path}: {source}")]
+    File {
+        /// The configured path.
+        path: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A POST could not travel whole between nodes.
+    #[error(
+        "NATS max_payload is {nats} bytes, but SWITCHYARD_MAX_PAYLOAD ({ours}) plus {ENVELOPE_OVERHEAD} bytes of envelope must fit in one message: \
+         raise max_payload in the NATS server config, or lower SWITCHYARD_MAX_PAYLOAD"
+    )]
+    PayloadLimit {
+        /// The server's max_payload.
+        nats: usize,
+        /// The node's max_payload.
+        ours: usize,
+    },
+}
+
+/// The bus over a NATS connection; async-nats reconnects and restores the
+/// subscriptions by itself.
+pub struct NatsBus {
+    client: async_nats::Client,
+    outgoing: mpsc::Sender<(String, Bytes)>,
+}
+
+impl NatsBus {
+    /// Connects, retrying until NATS answers, and checks that a POST of
+    /// `max_payload` bytes fits in one NATS message.
+    pub async fn connect(
+        settings: &NatsSettings,
+        node: &NodeId,
+        max_payload: usize,
+    ) -> Result<Self, NatsStartError> {
+        let urls = settings.url.join(",");
+        let mut delay = Duration::from_millis(200);
+        let client = loop {
+            match options(settings, node).await?.connect(urls.as_str()).await {
+                Ok(client) => break client,
+                Err(error) => {
+                    warn!(%urls, %error, retry_in = ?delay, "waiting for NATS");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        let limit = client.server_info().max_payload;
+        if limit < max_payload + ENVELOPE_OVERHEAD {
+            return Err(NatsStartError::PayloadLimit {
+                nats: limit,
+                ours: max_payload,
+            });
+        }
+        info!(%urls, max_payload = limit, "connected to NATS");
+        let (outgoing, mut queue) = mpsc::channel::<(String, Bytes)>(OUTGOING_CAPACITY);
+        let publisher = client.clone();
+        actix_web::rt::spawn(async move {
+            while let Some((subject, payload)) = queue.recv().await {
+                if let Err(error) = publisher.publish(subject, payload).await {
+                    warn!(%error, "NATS publish failed");
+                }
+            }
+        });
+        Ok(Self { client, outgoing })
+    }
+}
+
+async fn options(settings: &NatsSettings, node: &NodeId) -> Result<ConnectOptions, NatsStartError> {
+    let mut options = ConnectOptions::new()
+        .name(
+            settings
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("switchyard-{node}")),
+        )
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None::<usize>)
+        .request_timeout(None)
+        .event_callback(|event| async move {
+            match event {
+                Event::Connected => info!("NATS connection restored"),
+                Event::Disconnected => {
+                    metrics::nats_reconnect();
+                    warn!("NATS connection lost; local sessions go on, cluster traffic waits");
+                }
+                other => info!(event = %other, "NATS event"),
+            }
+        });
+    if let (Some(user), Some(password)) = (&settings.user, &settings.password) {
+        options = options.user_and_password(user.clone(), password.clone());
+    }
+    if let Some(token) = &settings.token {
+        options = options.token(token.clone());
+    }
+    if let Some(path) = &settings.credentials_file {
+        options = options
+            .credentials_file(path)
+            .await
+            .map_err(|source| NatsStartError::File {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    let tls = &settings.tls;
+    options = options.require_tls(tls.required);
+    if let Some(ca) = &tls.ca_file {
+        options = options.add_root_certificates(PathBuf::from(ca));
+    }
+    if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
+        options = options.add_client_certificate(PathBuf::from(cert), PathBuf::from(key));
+    }
+    Ok(options)
+}
+
+impl ClusterBus for NatsBus {
+    fn publish(&self, subject: String, payload: Bytes) {
+        if self.outgoing.try_send((subject, payload)).is_err() {
+            metrics::bus_dropped();
+        }
+    }
+
+    fn request(
+        &self,
+        subject: String,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> BusFuture<Result<Bytes, BusError>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            if client.connection_state() != State::Connected {
+                return Err(BusError::Unavailable("NATS is not connected".into()));
+            }
+            match tokio::time::timeout(timeout, client.request(subject.clone(), payload)).await {
+                Err(_) => Err(BusError::Timeout),
+                Ok(Ok(message)) => Ok(message.payload),
+                Ok(Err(error)) => Err(match error.kind() {
+                    RequestErrorKind::NoResponders => BusError::NoResponders(subject),
+                    RequestErrorKind::TimedOut => BusError::Timeout,
+                    RequestErrorKind::Other => BusError::Unavailable(error.to_string()),
+                }),
+            }
+        })
+    }
+
+    fn subscribe(&self, subject: String) -> BusFuture<Result<BusStream, BusError>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let subscriber = client
+                .subscribe(subject)
+                .await
+                .map_err(|error| BusError::Unavailable(error.to_string()))?;
+            let stream = subscriber.map(|message| Inbound {
+                payload: message.payload,
+                reply: message.reply.map(|reply| reply.to_string()),
+            });
+            Ok(Box::pin(stream) as BusStream)
+        })
+    }
+
+    fn is_connected(&self) -> bool {
+        self.client.connection_state() == State::Connected
+    }
+}

@@ -1,0 +1,278 @@
+//! nginx in front of the nodes, run as a child process: the plain round-robin
+//! load balancer of the cluster tests. It is configured from the same
+//! template as docker-compose (`config/nginx.conf.template`), so the tests
+//! exercise the configuration that ships.
+
+use std::{
+    fmt::Write as _,
+    fs,
+    io::{BufRead, BufReader, Read},
+    net::TcpStream,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        mpsc, Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+/// `config/nginx.conf.template`, built in so a test needs no path at run time.
+const TEMPLATE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/nginx.conf.template"
+));
+
+/// How long nginx may take to listen; generous because CI machines are slow
+/// and shared.
+const READY_LIMIT: Duration = Duration::from_secs(20);
+
+/// How long nginx may take to stop its worker and exit when asked to.
+const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+/// How many free ports `start` tries when another process takes the one it
+/// picked before nginx binds it.
+const PORT_ATTEMPTS: usize = 5;
+
+/// What the master logs (at notice level, as the template asks) once its
+/// listening socket is open, just before it forks the worker.
+const READY_LINE: &str = "start worker processes";
+
+/// A running nginx balancing over some nodes; stopped, and its directory
+/// removed, when dropped.
+pub struct Nginx {
+    child: Child,
+    program: PathBuf,
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+    /// Hangs up once the master and its worker have both exited: they hold
+    /// the two ends of nginx's stdout and stderr pipes.
+    gone: mpsc::Receiver<()>,
+    /// Dropped after `child` is stopped (fields drop after `Drop::drop`).
+    dir: ScratchDir,
+}
+
+/// The nginx binary, from `PATH` or `/usr/sbin` (scripts/test installs it).
+pub fn binary() -> PathBuf {
+    crate::system_program("nginx")
+}
+
+/// The template with its placeholders filled in: `listen` for `{{LISTEN}}`,
+/// one `server <upstream>;` line per upstream for `{{UPSTREAMS}}`, and
+/// `prefix` (a writable directory) for `{{PREFIX}}`. Public so a test, or CI,
+/// can check the result with `nginx -t`.
+pub fn render(listen: &str, upstreams: &[String], prefix: &str) -> String {
+    assert!(!upstreams.is_empty(), "nginx needs at least one upstream");
+    let mut config = String::new();
+    for line in TEMPLATE.lines() {
+        if line.trim() == "{{UPSTREAMS}}" {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            for upstream in upstreams {
+                let _ = writeln!(config, "{indent}server {upstream};");
+            }
+        } else {
+            let line = line
+                .replace("{{LISTEN}}", listen)
+                .replace("{{PREFIX}}", prefix);
+            config.push_str(&line);
+            config.push('\n');
+        }
+    }
+    assert!(
+        !config.contains("{{"),
+        "config/nginx.conf.template has a placeholder render() does not fill:\n{config}"
+    );
+    config
+}
+
+impl Nginx {
+    /// Starts nginx on a free loopback port, balancing round-robin over
+    /// `upstreams` (`127.0.0.1:<port>` each), and returns once that port
+    /// accepts connections.
+    pub fn start(upstreams: &[String]) -> Self {
+        let program = binary();
+        let dir = ScratchDir::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        for _ in 0..PORT_ATTEMPTS {
+            let port = crate::free_port();
+            let config = render(&format!("127.0.0.1:{port}"), upstreams, dir.prefix());
+            fs::write(dir.config(), config).expect("write nginx.conf");
+            if let Some((child, gone)) = launch(&program, &dir, port, &log) {
+                return Self {
+                    child,
+                    program,
+                    port,
+                    log,
+                    gone,
+                    dir,
+                };
+            }
+        }
+        panic!(
+            "nginx found no free port in {PORT_ATTEMPTS} attempts:\n{}",
+            log.lock().expect("log").join("\n")
+        );
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `ws://127.0.0.1:<port>`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything nginx has logged so far (its error log, which is stderr).
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").join("\n")
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // `-s stop` sends the master SIGTERM, and the master stops its worker
+        // before it exits; a killed master would leave the worker behind.
+        let asked = Command::new(&self.program)
+            .args(nginx_args(&self.dir))
+            .args(["-s", "stop"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !asked || !wait_until_gone(&self.gone, STOP_LIMIT) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs nginx with the configuration in `dir` and waits until it listens on
+/// `port`. `None` when the port was in use; panics on any other failure,
+/// with the log.
+fn launch(
+    program: &Path,
+    dir: &ScratchDir,
+    port: u16,
+    log: &Arc<Mutex<Vec<String>>>,
+) -> Option<(Child, mpsc::Receiver<()>)> {
+    let first_line = log.lock().expect("log").len();
+    let mut child = Command::new(program)
+        .args(nginx_args(dir))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    for stream in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(stderr)] {
+        let log = log.clone();
+        let ready_tx = ready_tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if line.contains(READY_LINE) {
+                    let _ = ready_tx.send(());
+                }
+                log.lock().expect("log").push(line);
+            }
+        });
+    }
+    drop(ready_tx);
+    // nginx has no readiness notification as such; its notice that it starts
+    // the worker comes right after it opened the listening socket, so wait
+    // for that line (or its exit, or the limit), then confirm with a connect.
+    let outcome = ready_rx.recv_timeout(READY_LIMIT);
+    let lines = || log.lock().expect("log")[first_line..].join("\n");
+    if outcome.is_ok() {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some((child, ready_rx));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "nginx started its worker but 127.0.0.1:{port} refuses connections:\n{}",
+            lines()
+        );
+    }
+    let _ = child.kill();
+    let status = child.wait();
+    match outcome {
+        Err(mpsc::RecvTimeoutError::Disconnected) if lines().contains("Address already in use") => {
+            None
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!(
+            "nginx on port {port} exited ({status:?}) before it listened:\n{}",
+            lines()
+        ),
+        _ => panic!(
+            "nginx on port {port} did not log {READY_LINE:?} within {READY_LIMIT:?} \
+             (the template's error_log must stay at notice level):\n{}",
+            lines()
+        ),
+    }
+}
+
+/// The arguments that point nginx at `dir`; `-e stderr` keeps it from
+/// opening the system error log before it reads the configuration.
+fn nginx_args(dir: &ScratchDir) -> Vec<String> {
+    vec![
+        "-e".into(),
+        "stderr".into(),
+        "-p".into(),
+        dir.prefix().into(),
+        "-c".into(),
+        dir.config().to_str().expect("UTF-8 temp path").into(),
+    ]
+}
+
+/// Waits until the readers of nginx's output hang up, i.e. every nginx
+/// process has exited; false when `limit` passes first.
+fn wait_until_gone(gone: &mpsc::Receiver<()>, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match gone.recv_timeout(left) {
+            Ok(()) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return true,
+            Err(mpsc::RecvTimeoutError::Timeout) => return false,
+        }
+    }
+}
+
+/// A fresh directory under the system temp dir for one nginx: its
+/// configuration, pid file, temporary files and access log. Removed on drop.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "switchyard-nginx-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(name);
+        // Left over by an earlier run that was killed and had the same pid.
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        Self(path)
+    }
+
+    fn prefix(&self) -> &str {
+        self.0.to_str().expect("UTF-8 temp path")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.0.join("nginx.conf")
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
