@@ -9,12 +9,14 @@
 //! Every process a test starts is stopped when the test ends.
 
 mod clients;
+pub mod cluster;
 pub mod nats;
 pub mod nginx;
 pub mod node;
 pub mod raw;
 
 pub use clients::{run_js, run_py};
+pub use cluster::ClusterFixture;
 pub use nats::NatsServer;
 pub use nginx::Nginx;
 pub use node::NodeProcess;

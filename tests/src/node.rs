@@ -88,6 +88,11 @@ impl NodeProcess {
         Self { child, addr, log }
     }
 
+    /// `127.0.0.1:<port>`, as a load balancer's upstream.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -101,6 +106,16 @@ impl NodeProcess {
     /// Everything the node has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().expect("log").join("\n")
+    }
+
+    /// A GET to `path` on this node.
+    pub async fn get(&self, path: &str) -> crate::Reply {
+        let response = awc::Client::new()
+            .get(format!("{}{path}", self.url()))
+            .send()
+            .await
+            .expect("GET");
+        crate::raw::reply(response).await
     }
 
     /// The sum of a metric's samples (all label sets) in `GET /metrics`.

@@ -1,0 +1,115 @@
+//! A whole cluster for a test: a real NATS, N node processes on it, and
+//! nginx with plain round-robin in front of them.
+
+use std::time::Duration;
+
+use crate::{eventually, NatsServer, Nginx, NodeProcess};
+
+/// Heartbeats fast enough that membership tests take a second, not ten.
+const CLUSTER_SETTINGS: &[(&str, &str)] = &[
+    ("SWITCHYARD_CLUSTER__HEARTBEAT_INTERVAL_MS", "200"),
+    ("SWITCHYARD_CLUSTER__HEARTBEAT_TIMEOUT_MS", "1000"),
+    ("SWITCHYARD_NATS__REQUEST_TIMEOUT_MS", "2000"),
+];
+
+/// NATS, nodes and nginx, all stopped when dropped.
+pub struct ClusterFixture {
+    /// Fields drop in order: the load balancer first, NATS last.
+    pub nginx: Nginx,
+    /// The nodes; `None` once a test has killed one.
+    pub nodes: Vec<Option<NodeProcess>>,
+    /// The cluster's bus.
+    pub nats: NatsServer,
+}
+
+impl ClusterFixture {
+    /// Starts NATS, `count` nodes (ids `node0`…) with `settings` added, and
+    /// nginx; returns once every node is ready with all members joined.
+    pub async fn start(count: usize, settings: &[(&str, &str)]) -> Self {
+        let nats = NatsServer::start();
+        let url = nats.url();
+        let nodes: Vec<NodeProcess> = (0..count)
+            .map(|index| {
+                let id = format!("node{index}");
+                let mut env = vec![
+                    ("SWITCHYARD_NATS__URL", url.as_str()),
+                    ("SWITCHYARD_NODE_ID", id.as_str()),
+                ];
+                env.extend_from_slice(CLUSTER_SETTINGS);
+                env.extend_from_slice(settings);
+                NodeProcess::start(&env)
+            })
+            .collect();
+        let upstreams: Vec<String> = nodes.iter().map(|node| node.addr().to_owned()).collect();
+        let nginx = Nginx::start(&upstreams);
+        let cluster = Self {
+            nginx,
+            nodes: nodes.into_iter().map(Some).collect(),
+            nats,
+        };
+        cluster.wait_for_members(count).await;
+        cluster
+    }
+
+    /// The load balancer's URL: where clients connect.
+    pub fn url(&self) -> String {
+        self.nginx.url()
+    }
+
+    /// Node `index`, which must still run.
+    pub fn node(&self, index: usize) -> &NodeProcess {
+        self.nodes[index].as_ref().expect("node was stopped")
+    }
+
+    /// The nodes still running.
+    pub fn live_nodes(&self) -> impl Iterator<Item = &NodeProcess> {
+        self.nodes.iter().flatten()
+    }
+
+    /// Kills node `index` with SIGKILL: no goodbye to the cluster.
+    pub fn kill(&mut self, index: usize) {
+        self.nodes[index] = None;
+    }
+
+    /// A metric summed over the running nodes.
+    pub async fn metric_sum(&self, name: &str) -> f64 {
+        let mut sum = 0.0;
+        for node in self.live_nodes() {
+            sum += node.metric(name).await;
+        }
+        sum
+    }
+
+    /// Waits until every running node counts `count` live members and is ready.
+    pub async fn wait_for_members(&self, count: usize) {
+        for node in self.live_nodes() {
+            let ready = eventually(Duration::from_secs(20), || async {
+                let body = node.get("/ready").await;
+                (body.status.as_u16() == 200
+                    && node.metric("switchyard_cluster_members").await == count as f64)
+                    .then_some(())
+            })
+            .await;
+            assert!(
+                ready.is_some(),
+                "node never saw {count} members\n{}",
+                node.log()
+            );
+        }
+    }
+
+    /// Everything the processes logged, for a failing test's message.
+    pub fn logs(&self) -> String {
+        let nodes: Vec<String> = self
+            .live_nodes()
+            .enumerate()
+            .map(|(index, node)| format!("--- node {index}\n{}", node.log()))
+            .collect();
+        format!(
+            "{}\n--- nginx\n{}\n--- nats\n{}",
+            nodes.join("\n"),
+            self.nginx.log(),
+            self.nats.log()
+        )
+    }
+}
