@@ -51,3 +51,51 @@ async fn run(program: PathBuf, script: &Path, plan: &serde_json::Value) -> serde
     serde_json::from_str(last)
         .unwrap_or_else(|e| panic!("{name} printed no report ({e}): {stdout}\n{stderr}"))
 }
+
+/// A client script that runs in phases: it prints a JSON line at the end of
+/// each phase and waits for a line on its stdin before the next one, so a
+/// test can break something in between (kill a node, stop NATS).
+pub struct JsSession {
+    child: tokio::process::Child,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl JsSession {
+    /// Starts `node js/<script> <plan>`.
+    pub fn start(script: &str, plan: &serde_json::Value) -> Self {
+        let mut child = Command::new("node")
+            .arg(tests_dir().join("js").join(script))
+            .arg(plan.to_string())
+            .current_dir(tests_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run node");
+        let stdout = child.stdout.take().expect("stdout");
+        Self {
+            child,
+            lines: tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout)),
+        }
+    }
+
+    /// The report of the phase that is running (bounded to two minutes).
+    pub async fn report(&mut self) -> serde_json::Value {
+        let line =
+            tokio::time::timeout(std::time::Duration::from_secs(120), self.lines.next_line())
+                .await
+                .expect("no report within two minutes")
+                .expect("read the script's output")
+                .expect("the script ended without a report");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a report ({e}): {line}"))
+    }
+
+    /// Lets the script go on to its next phase.
+    pub async fn next_phase(&mut self) {
+        use tokio::io::AsyncWriteExt as _;
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        stdin.write_all(b"go\n").await.expect("write to the script");
+        stdin.flush().await.expect("flush");
+    }
+}

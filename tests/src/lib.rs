@@ -15,7 +15,7 @@ pub mod nginx;
 pub mod node;
 pub mod raw;
 
-pub use clients::{run_js, run_py};
+pub use clients::{run_js, run_py, JsSession};
 pub use cluster::ClusterFixture;
 pub use nats::NatsServer;
 pub use nginx::Nginx;

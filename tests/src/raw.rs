@@ -165,3 +165,79 @@ pub async fn ws_text(conn: &mut WsConn) -> String {
         other => panic!("expected a text frame, got {other:?}"),
     }
 }
+
+/// A socket.io client on `/` over raw polling, connected. Each request can
+/// go to any node (`*_via`), which is how tests force forwarding.
+pub struct SocketIoPolling {
+    home: RawEngine,
+    sid: String,
+    /// Engine packets read but not yet looked at.
+    backlog: std::collections::VecDeque<String>,
+}
+
+impl SocketIoPolling {
+    /// Handshakes and connects namespace `/` through `home`.
+    pub async fn connect(home: RawEngine) -> Self {
+        let (sid, _) = home.handshake().await;
+        let mut client = Self {
+            home,
+            sid,
+            backlog: Default::default(),
+        };
+        assert_eq!(client.post("40").await, "ok");
+        let connected = client.next().await;
+        assert!(connected.starts_with(r#"0{"sid":""#), "{connected}");
+        client
+    }
+
+    /// The engine.io session id.
+    pub fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// POSTs an engine.io payload through the home node; returns the body.
+    pub async fn post(&self, body: &str) -> String {
+        self.post_via(&self.home, body).await.body
+    }
+
+    /// POSTs an engine.io payload through `via`.
+    pub async fn post_via(&self, via: &RawEngine, body: &str) -> Reply {
+        via.post(&via.polling_url(&self.sid), body.to_owned()).await
+    }
+
+    /// One GET through `via`, as it comes.
+    pub async fn get_via(&self, via: &RawEngine) -> Reply {
+        via.get(&via.polling_url(&self.sid)).await
+    }
+
+    /// The next socket.io packet (an engine message without its `4`), skipping pings.
+    pub async fn next(&mut self) -> String {
+        let home = self.home.clone();
+        self.next_via(&home).await
+    }
+
+    /// The same, polling through `via`.
+    pub async fn next_via(&mut self, via: &RawEngine) -> String {
+        loop {
+            if let Some(packet) = self.backlog.pop_front() {
+                if let Some(message) = packet.strip_prefix('4') {
+                    return message.to_owned();
+                }
+                continue;
+            }
+            let reply = self.get_via(via).await;
+            assert_eq!(reply.status.as_u16(), 200, "{reply:?}");
+            self.backlog = reply.body.split('\x1e').map(str::to_owned).collect();
+        }
+    }
+
+    /// The next packet that is not the `auth` event every connection gets.
+    pub async fn next_not_auth(&mut self) -> String {
+        loop {
+            let packet = self.next().await;
+            if !packet.starts_with(r#"2["auth""#) {
+                return packet;
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Faults in a cluster on real NATS: stale and forged sids, and NATS going
+//! away and coming back.
+
+use std::time::{Duration, Instant};
+
+use switchyard_e2e::{
+    raw::{ws_send, ws_text, SocketIoPolling},
+    ClusterFixture, RawEngine,
+};
+
+fn engine(cluster: &ClusterFixture, node: usize) -> RawEngine {
+    RawEngine::new(&cluster.node(node).url(), "/socket.io/")
+}
+
+#[actix_rt::test]
+async fn stale_and_forged_sids_get_session_unknown_at_once() {
+    let mut cluster = ClusterFixture::start(3, &[]).await;
+    let doomed = SocketIoPolling::connect(engine(&cluster, 2)).await;
+    let via = engine(&cluster, 0);
+    // While its node lives, the session answers through any node.
+    assert_eq!(doomed.post_via(&via, r#"42["message",1]"#).await.body, "ok");
+
+    cluster.kill(2);
+    let started = Instant::now();
+    let reply = doomed.get_via(&via).await;
+    let elapsed = started.elapsed();
+    assert_eq!(reply.code(), Some(1), "{reply:?}");
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "a dead owner took {elapsed:?} to refuse"
+    );
+
+    for forged in [
+        "node7-AAAAAAAAAAAAAAAAAAAAAA",
+        "node0-AAAAAAAAAAAAAAAAAAAAAA",
+        "no.de-AAAAAAAAAAAAAAAAAAAAAA",
+    ] {
+        let started = Instant::now();
+        let reply = via.get(&via.polling_url(forged)).await;
+        assert_eq!(reply.code(), Some(1), "{forged}: {reply:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{forged} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn nats_restart_leaves_local_traffic_alone_and_the_cluster_recovers() {
+    let mut cluster = ClusterFixture::start(3, &[]).await;
+    let (home, other) = (engine(&cluster, 0), engine(&cluster, 1));
+    let mut polling = SocketIoPolling::connect(home.clone()).await;
+    let mut ws = other.websocket("EIO=4&transport=websocket").await;
+    assert!(ws_text(&mut ws).await.starts_with("0{"));
+    ws_send(&mut ws, "40").await;
+    assert!(ws_text(&mut ws).await.starts_with("40{"));
+    assert!(ws_text(&mut ws).await.starts_with(r#"42["auth""#));
+    // The WebSocket client (node 1) is in room "r"; the polling one (node 0) sends to it.
+    ws_send(&mut ws, r#"421["join","r"]"#).await;
+    assert_eq!(ws_text(&mut ws).await, "431[]");
+
+    cluster.nats.stop();
+    // Requests that reach their owner, and WebSockets, go on.
+    assert_eq!(polling.post(r#"42["message","local"]"#).await, "ok");
+    assert_eq!(
+        polling.next_not_auth().await,
+        r#"2["message-back","local"]"#
+    );
+    ws_send(&mut ws, r#"42["message","ws"]"#).await;
+    assert_eq!(ws_text(&mut ws).await, r#"42["message-back","ws"]"#);
+    // A request that needs forwarding gets a clean, quick error.
+    let started = Instant::now();
+    let forwarded = polling.get_via(&other).await;
+    assert_eq!(forwarded.status.as_u16(), 503, "{forwarded:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(cluster.node(0).get("/ready").await.status.as_u16(), 503);
+
+    cluster.nats.restart();
+    cluster.wait_for_members(3).await;
+    // Forwarding works again...
+    assert_eq!(
+        polling
+            .post_via(&other, r#"42["message","forwarded"]"#)
+            .await
+            .body,
+        "ok"
+    );
+    assert_eq!(
+        polling.next_via(&other).await,
+        r#"2["message-back","forwarded"]"#
+    );
+    // ...and so do broadcasts to the room node 1 subscribed before the outage.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let body = format!(r#"42["to-room","r","hello",{attempt}]"#);
+        assert_eq!(polling.post(&body).await, "ok");
+        let heard = actix_rt::time::timeout(Duration::from_millis(300), ws_text(&mut ws)).await;
+        if let Ok(text) = heard {
+            assert!(text.starts_with(r#"42["hello","#), "{text}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no broadcast crossed nodes after NATS came back\n{}",
+            cluster.logs()
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn killing_a_node_leaves_the_others_serving_and_its_clients_come_back() {
+    let mut cluster = ClusterFixture::start(3, &[]).await;
+    let plan = serde_json::json!({ "url": cluster.url(), "clients": 12, "transports": ["polling", "websocket"] });
+    let mut clients = switchyard_e2e::JsSession::start("cluster-failover.mjs", &plan);
+    let before = clients.report().await;
+    assert_eq!(
+        before["failures"],
+        serde_json::json!([]),
+        "{before}\n{}",
+        cluster.logs()
+    );
+
+    cluster.kill(1);
+    // The survivors drop it after the heartbeat timeout (1 s here).
+    let started = Instant::now();
+    for survivor in [0, 2] {
+        cluster
+            .node(survivor)
+            .wait_for_metric("switchyard_cluster_members", 2.0)
+            .await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "membership took {:?}",
+        started.elapsed()
+    );
+
+    clients.next_phase().await;
+    let after = clients.report().await;
+    assert_eq!(
+        after["failures"],
+        serde_json::json!([]),
+        "{after}\n{}",
+        cluster.logs()
+    );
+    // Round-robin put about a third of the clients on the dead node.
+    assert!(after["reconnects"].as_u64().unwrap_or(0) > 0, "{after}");
+}
