@@ -42,3 +42,6 @@ impl Cluster {
         !self.bus.is_alone()
     }
 }
+
+#[cfg(test)]
+mod tests;

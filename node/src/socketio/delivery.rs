@@ -15,7 +15,8 @@ const SEEN_BROADCASTS: usize = 64;
 
 impl SocketIoClient {
     /// Writes a broadcast for one of this session's sockets, unless the
-    /// socket is excepted, already has it, or (volatile) cannot take it now.
+    /// socket has left the target rooms, is excepted, already has it, or
+    /// (volatile) cannot take it now.
     pub(super) fn deliver(
         &mut self,
         broadcast: Arc<Broadcast>,
@@ -26,6 +27,10 @@ impl SocketIoClient {
             None => true,
             Some(state) => {
                 *state.socket.id() != socket
+                    // The session's own view of the socket's rooms is the
+                    // latest: a room actor may still list a socket that left.
+                    || !(broadcast.rooms.is_empty()
+                        || broadcast.rooms.iter().any(|room| state.rooms.contains(room)))
                     || broadcast
                         .except
                         .iter()
