@@ -57,3 +57,20 @@ fn bad_settings_stop_start_up_and_name_the_key() {
         assert!(stderr.contains(named), "{key}={value}: {stderr}");
     }
 }
+
+#[test]
+fn a_nats_payload_limit_below_max_payload_stops_start_up() {
+    let nats = switchyard_e2e::NatsServer::start();
+    // NATS allows 1 MiB per message by default; a 2 MB POST could not travel.
+    let output = std::process::Command::new(binary())
+        .env_clear()
+        .env("SWITCHYARD_LISTEN", "127.0.0.1:0")
+        .env("SWITCHYARD_NATS__URL", nats.url())
+        .env("SWITCHYARD_MAX_PAYLOAD", "2000000")
+        .output()
+        .expect("run switchyard");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it started");
+    assert!(stderr.contains("max_payload is 1048576"), "{stderr}");
+    assert!(stderr.contains("SWITCHYARD_MAX_PAYLOAD"), "{stderr}");
+}
