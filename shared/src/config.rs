@@ -89,6 +89,18 @@ pub struct NatsSettings {
     pub tls: NatsTlsSettings,
 }
 
+/// Where a broadcast to several rooms goes between nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MultiRoom {
+    /// One message on each target room's subject: only nodes with members
+    /// of those rooms get it, and a socket in two of them drops the copy.
+    Rooms,
+    /// One message on the namespace's subject with the room list: every
+    /// node with a socket in the namespace gets it and filters.
+    Namespace,
+}
+
 /// Membership: how nodes know which of them are alive.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +109,8 @@ pub struct ClusterSettings {
     pub heartbeat_interval_ms: u64,
     /// Milliseconds without a heartbeat after which a node is removed.
     pub heartbeat_timeout_ms: u64,
+    /// Where broadcasts to several rooms go.
+    pub multi_room: MultiRoom,
 }
 
 /// Everything a node needs to know at start-up.
@@ -328,6 +342,7 @@ mod tests {
             cluster: ClusterSettings {
                 heartbeat_interval_ms: 1000,
                 heartbeat_timeout_ms: 3000,
+                multi_room: MultiRoom::Rooms,
             },
         }
     }

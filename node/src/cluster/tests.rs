@@ -28,6 +28,8 @@ use bytes::Bytes;
 use futures_util::{FutureExt as _, StreamExt as _};
 use switchyard_shared::{cluster::Subjects, sid::NodeId, socket::Payload};
 
+use switchyard_shared::config::MultiRoom;
+
 use super::{BusError, Cluster, InProcessHub};
 use crate::{
     room::RoomRegistry,
@@ -49,6 +51,10 @@ struct Node {
 
 /// `nodes` nodes, `n0`, `n1`, ..., on one hub.
 fn cluster(nodes: usize) -> Vec<Node> {
+    cluster_with(nodes, MultiRoom::Rooms)
+}
+
+fn cluster_with(nodes: usize, multi_room: MultiRoom) -> Vec<Node> {
     let hub = InProcessHub::default();
     (0..nodes)
         .map(|index| {
@@ -57,7 +63,9 @@ fn cluster(nodes: usize) -> Vec<Node> {
                 bus: Arc::new(hub.bus()),
                 subjects: Subjects::new("test").expect("prefix"),
             };
-            let rooms = RoomRegistry::new(cluster.clone()).start();
+            let rooms = RoomRegistry::new(cluster.clone())
+                .with_multi_room(multi_room)
+                .start();
             let io = app().build(rooms, Duration::from_secs(60));
             Node { index, cluster, io }
         })
@@ -248,7 +256,19 @@ async fn a_room_broadcast_reaches_members_on_every_node_once_and_no_one_else() {
 
 #[actix_rt::test]
 async fn a_broadcast_to_two_rooms_reaches_a_socket_in_both_once_on_any_node() {
-    let nodes = cluster(3);
+    two_rooms(MultiRoom::Rooms).await;
+}
+
+#[actix_rt::test]
+async fn over_the_namespace_subject_two_rooms_reach_members_once_and_no_one_else() {
+    two_rooms(MultiRoom::Namespace).await;
+}
+
+/// A broadcast to r1 and r2: once for sockets in both, in one, and never
+/// for sockets in neither, whichever subjects it crosses nodes on.
+async fn two_rooms(multi_room: MultiRoom) {
+    let nodes = cluster_with(3, multi_room);
+    let mut neither = one_per_node(&nodes).await;
     // In both rooms: on the publishing node 0 and on node 1.
     let mut both = vec![
         Client::connect(&nodes[0]).await,
@@ -276,7 +296,7 @@ async fn a_broadcast_to_two_rooms_reaches_a_socket_in_both_once_on_any_node() {
     settle_all(&nodes, &mut both, Some("r2")).await;
     settle_all(&nodes, &mut only_r1, Some("r1")).await;
     settle_all(&nodes, &mut only_r2, Some("r2")).await;
-    for group in [&mut both, &mut only_r1, &mut only_r2] {
+    for group in [&mut both, &mut only_r1, &mut only_r2, &mut neither] {
         settle_all(&nodes, group, None).await;
     }
 
@@ -285,7 +305,7 @@ async fn a_broadcast_to_two_rooms_reaches_a_socket_in_both_once_on_any_node() {
         expect_next(group, &packet("ev", 1)).await;
     }
     let marker = marker(&nodes[0], 2);
-    for group in [&mut both, &mut only_r1, &mut only_r2] {
+    for group in [&mut both, &mut only_r1, &mut only_r2, &mut neither] {
         expect_next(group, &marker).await;
     }
 }

@@ -3,6 +3,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use actix::{Actor, Addr, Context, Handler, Message};
+use switchyard_shared::config::MultiRoom;
 
 use super::{
     actor::{RoomActor, RoomMessage},
@@ -22,6 +23,7 @@ use crate::{
 /// here, and (unless `local`) to the rooms' subjects for the other nodes.
 pub struct RoomRegistry {
     cluster: Cluster,
+    multi_room: MultiRoom,
     rooms: HashMap<RoomKey, (Addr<RoomActor>, usize)>,
 }
 
@@ -30,20 +32,30 @@ impl RoomRegistry {
     pub fn new(cluster: Cluster) -> Self {
         Self {
             cluster,
+            multi_room: MultiRoom::Rooms,
             rooms: HashMap::new(),
         }
     }
 
-    /// Sends a broadcast to the other nodes with members: one message per
-    /// target room's subject (receivers drop a second copy by its id), or
-    /// the namespace's subject.
+    /// Chooses where broadcasts to several rooms go between nodes.
+    pub fn with_multi_room(mut self, multi_room: MultiRoom) -> Self {
+        self.multi_room = multi_room;
+        self
+    }
+
+    /// Sends a broadcast to the other nodes: to the namespace's subject
+    /// when it has no rooms, to its room's subject when it has one, and for
+    /// several rooms as [`MultiRoom`] says (receivers drop a second copy by
+    /// its id, and skip sockets in none of the rooms).
     fn publish(&self, broadcast: &Broadcast) {
         if broadcast.local || !self.cluster.has_peers() {
             return;
         }
         let payload = wire::to_wire(broadcast, &self.cluster.node);
         let subjects = &self.cluster.subjects;
-        if broadcast.rooms.is_empty() {
+        let whole_namespace = broadcast.rooms.is_empty()
+            || (broadcast.rooms.len() > 1 && self.multi_room == MultiRoom::Namespace);
+        if whole_namespace {
             self.cluster
                 .bus
                 .publish(subjects.namespace(&broadcast.nsp), payload);
