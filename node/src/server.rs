@@ -125,10 +125,8 @@ pub async fn serve(
     } else {
         Arc::new(NoForwarding)
     };
-    let io = app.build(
-        RoomRegistry::new(cluster.clone()).start(),
-        settings.connect_timeout(),
-    );
+    let rooms = RoomRegistry::new(cluster.clone()).with_multi_room(settings.cluster.multi_room);
+    let io = app.build(rooms.start(), settings.connect_timeout());
     let endpoints = endpoints(&settings, &node, gateway, forwarder, &io)?;
     let ready_membership = membership.clone();
     let server = HttpServer::new(move || {
