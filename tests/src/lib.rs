@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod nats;
 pub mod nginx;
 pub mod node;
+mod process;
 pub mod raw;
 
 pub use clients::{run_js, run_py, JsSession};

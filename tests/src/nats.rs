@@ -2,10 +2,10 @@
 //! nodes of a cluster test share. Each test gets its own on a free port, never
 //! a NATS that happens to run on 4222, so tests cannot hear each other.
 
+use crate::process::spawn_logged;
 use std::{
-    io::{BufRead, BufReader, Read},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{mpsc, Arc, Mutex},
     time::Duration,
 };
@@ -106,31 +106,9 @@ impl Drop for NatsServer {
 /// port was in use; panics on any other failure, with the log.
 fn launch(program: &Path, port: u16, log: &Arc<Mutex<Vec<String>>>) -> Option<Child> {
     let first_line = log.lock().expect("log").len();
-    let mut child = Command::new(program)
-        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let stdout = child.stdout.take().expect("stdout");
-    let stderr = child.stderr.take().expect("stderr");
-    for stream in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(stderr)] {
-        let log = log.clone();
-        let ready_tx = ready_tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if line.contains(READY_LINE) {
-                    let _ = ready_tx.send(());
-                }
-                log.lock().expect("log").push(line);
-            }
-        });
-    }
-    // Both readers hang up when the process exits: that, or the ready line,
-    // or the time limit, is what the wait below ends on.
-    drop(ready_tx);
+    let mut command = Command::new(program);
+    command.args(["-a", "127.0.0.1", "-p", &port.to_string()]);
+    let (mut child, ready_rx) = spawn_logged(&mut command, READY_LINE, log);
     let outcome = ready_rx.recv_timeout(READY_LIMIT);
     if outcome.is_ok() {
         return Some(child);

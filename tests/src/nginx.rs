@@ -3,10 +3,10 @@
 //! template as docker-compose (`config/nginx.conf.template`), so the tests
 //! exercise the configuration that ships.
 
+use crate::process::spawn_logged;
 use std::{
     fmt::Write as _,
     fs,
-    io::{BufRead, BufReader, Read},
     net::TcpStream,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -47,7 +47,7 @@ pub struct Nginx {
     log: Arc<Mutex<Vec<String>>>,
     /// Hangs up once the master and its worker have both exited: they hold
     /// the two ends of nginx's stdout and stderr pipes.
-    gone: mpsc::Receiver<()>,
+    gone: mpsc::Receiver<String>,
     /// Dropped after `child` is stopped (fields drop after `Drop::drop`).
     dir: ScratchDir,
 }
@@ -157,31 +157,11 @@ fn launch(
     dir: &ScratchDir,
     port: u16,
     log: &Arc<Mutex<Vec<String>>>,
-) -> Option<(Child, mpsc::Receiver<()>)> {
+) -> Option<(Child, mpsc::Receiver<String>)> {
     let first_line = log.lock().expect("log").len();
-    let mut child = Command::new(program)
-        .args(nginx_args(dir))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let stdout = child.stdout.take().expect("stdout");
-    let stderr = child.stderr.take().expect("stderr");
-    for stream in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(stderr)] {
-        let log = log.clone();
-        let ready_tx = ready_tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if line.contains(READY_LINE) {
-                    let _ = ready_tx.send(());
-                }
-                log.lock().expect("log").push(line);
-            }
-        });
-    }
-    drop(ready_tx);
+    let mut command = Command::new(program);
+    command.args(nginx_args(dir));
+    let (mut child, ready_rx) = spawn_logged(&mut command, READY_LINE, log);
     // nginx has no readiness notification as such; its notice that it starts
     // the worker comes right after it opened the listening socket, so wait
     // for that line (or its exit, or the limit), then confirm with a connect.
@@ -231,12 +211,12 @@ fn nginx_args(dir: &ScratchDir) -> Vec<String> {
 
 /// Waits until the readers of nginx's output hang up, i.e. every nginx
 /// process has exited; false when `limit` passes first.
-fn wait_until_gone(gone: &mpsc::Receiver<()>, limit: Duration) -> bool {
+fn wait_until_gone(gone: &mpsc::Receiver<String>, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match gone.recv_timeout(left) {
-            Ok(()) => continue,
+            Ok(_) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => return true,
             Err(mpsc::RecvTimeoutError::Timeout) => return false,
         }

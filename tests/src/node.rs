@@ -1,10 +1,10 @@
 //! One `switchyard` node, run as a child process.
 
+use crate::process::{spawn_logged, Log};
 use std::{
-    io::{BufRead, BufReader},
     path::PathBuf,
-    process::{Child, Command, Stdio},
-    sync::{mpsc, Arc, Mutex},
+    process::{Child, Command},
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -45,39 +45,20 @@ impl NodeProcess {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("RUST_LOG", "info,switchyard_node=debug")
-            .env("SWITCHYARD_LISTEN", "127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .env("SWITCHYARD_LISTEN", "127.0.0.1:0");
         for (key, value) in settings {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("spawn switchyard");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let stdout = child.stdout.take().expect("stdout");
-        let stderr = child.stderr.take().expect("stderr");
-        for stream in [
-            Box::new(stdout) as Box<dyn std::io::Read + Send>,
-            Box::new(stderr),
-        ] {
-            let log = log.clone();
-            let addr_tx = addr_tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if line.contains("switchyard node listening") {
-                        if let Some(addr) = field(&line, "addr=") {
-                            let _ = addr_tx.send(addr);
-                        }
-                    }
-                    log.lock().expect("log").push(line);
-                }
-            });
-        }
-        drop(addr_tx);
-        let addr = match addr_rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(addr) => addr,
-            Err(_) => {
+        let log: Log = Default::default();
+        let (mut child, listening) = spawn_logged(&mut command, "switchyard node listening", &log);
+        let addr_rx = listening;
+        let addr = match addr_rx
+            .recv_timeout(Duration::from_secs(30))
+            .ok()
+            .and_then(|line| field(&line, "addr="))
+        {
+            Some(addr) => addr,
+            None => {
                 let _ = child.kill();
                 panic!(
                     "node did not start:\n{}",

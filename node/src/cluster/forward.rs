@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, StreamHandler, WrapFuture};
+use actix::{Actor, Addr, AsyncContext, Context, StreamHandler, WrapFuture};
 use bytes::Bytes;
 use switchyard_gateway::{
     forward::{ForwardFuture, LiveFuture},
@@ -22,7 +22,7 @@ use switchyard_shared::{
 use tokio::sync::oneshot;
 use tracing::warn;
 
-use super::{BusError, Cluster, Inbound, IsLive, MembershipActor};
+use super::{subscribe::subscribe_actor, BusError, Cluster, Inbound, IsLive, MembershipActor};
 use crate::ops::metrics;
 
 /// Sends polling requests to their owner over the bus.
@@ -99,27 +99,6 @@ impl ForwardServer {
     pub fn new(cluster: Cluster, gateway: Addr<GatewayActor>) -> Self {
         Self { cluster, gateway }
     }
-
-    fn subscribe(&mut self, ctx: &mut Context<Self>) {
-        let subject = self
-            .cluster
-            .subjects
-            .node_engine(self.cluster.node.as_str());
-        let subscription = self.cluster.bus.subscribe(subject);
-        ctx.spawn(
-            subscription
-                .into_actor(self)
-                .map(|result, _, ctx| match result {
-                    Ok(stream) => {
-                        ctx.add_stream(stream);
-                    }
-                    Err(error) => {
-                        warn!(%error, "cannot serve forwarded requests; retrying");
-                        ctx.run_later(Duration::from_secs(1), |act, ctx| act.subscribe(ctx));
-                    }
-                }),
-        );
-    }
 }
 
 impl Actor for ForwardServer {
@@ -127,7 +106,11 @@ impl Actor for ForwardServer {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.cluster.has_peers() {
-            self.subscribe(ctx);
+            let subject = self
+                .cluster
+                .subjects
+                .node_engine(self.cluster.node.as_str());
+            subscribe_actor(self.cluster.bus.clone(), subject, ctx);
         }
     }
 }

@@ -9,14 +9,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix::{
-    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, MessageResult, StreamHandler,
-    WrapFuture,
-};
+use actix::{Actor, AsyncContext, Context, Handler, Message, MessageResult, StreamHandler};
 use switchyard_shared::cluster::Heartbeat;
 use tracing::{info, warn};
 
-use super::{Cluster, Inbound};
+use super::{subscribe::subscribe_actor, Cluster, Inbound};
 use crate::ops::metrics;
 
 /// Keeps the set of live nodes from their heartbeats.
@@ -67,26 +64,6 @@ impl MembershipActor {
         });
         metrics::cluster_members(self.seen.len());
     }
-
-    fn subscribe(&mut self, ctx: &mut Context<Self>) {
-        let subscription = self
-            .cluster
-            .bus
-            .subscribe(self.cluster.subjects.heartbeat());
-        ctx.spawn(
-            subscription
-                .into_actor(self)
-                .map(|result, act, ctx| match result {
-                    Ok(stream) => {
-                        ctx.add_stream(stream);
-                    }
-                    Err(error) => {
-                        warn!(%error, "cannot subscribe to heartbeats; retrying");
-                        ctx.run_later(act.interval, |act, ctx| act.subscribe(ctx));
-                    }
-                }),
-        );
-    }
 }
 
 impl Actor for MembershipActor {
@@ -101,7 +78,11 @@ impl Actor for MembershipActor {
             metrics::cluster_members(1);
             return;
         }
-        self.subscribe(ctx);
+        subscribe_actor(
+            self.cluster.bus.clone(),
+            self.cluster.subjects.heartbeat(),
+            ctx,
+        );
         self.beat(false);
         ctx.run_interval(self.interval, |act, _| {
             act.beat(false);
@@ -137,7 +118,11 @@ impl StreamHandler<Inbound> for MembershipActor {
     fn finished(&mut self, ctx: &mut Context<Self>) {
         // The subscription ended (bus closed); try again.
         self.joined = false;
-        self.subscribe(ctx);
+        subscribe_actor(
+            self.cluster.bus.clone(),
+            self.cluster.subjects.heartbeat(),
+            ctx,
+        );
     }
 }
 

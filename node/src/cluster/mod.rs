@@ -15,6 +15,7 @@ pub mod forward;
 mod in_process;
 mod membership;
 mod nats;
+mod subscribe;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub use bus::{BusError, BusFuture, BusStream, ClusterBus, Inbound};
 pub use in_process::{InProcessBus, InProcessHub};
 pub use membership::{IsLive, Leave, MembershipActor, Readiness};
 pub use nats::{NatsBus, NatsStartError};
+pub(crate) use subscribe::subscribe_actor;
 use switchyard_shared::{cluster::Subjects, sid::NodeId};
 
 /// What every cluster-aware part of a node needs: who it is, the bus, and

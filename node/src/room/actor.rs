@@ -1,17 +1,14 @@
 //! [`RoomActor`]: the local members of one room, and the room's interest in
 //! the cluster.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc};
 
-use actix::{
-    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message,
-    StreamHandler, WrapFuture,
-};
+use actix::{Actor, ActorContext, Addr, Context, Handler, Message, StreamHandler};
 use tracing::warn;
 
 use super::{wire, RoomKey};
 use crate::{
-    cluster::{Cluster, Inbound},
+    cluster::{subscribe_actor, Cluster, Inbound},
     session::SessionActor,
     socketio::{AckEvent, Broadcast, SocketCommand, SocketId},
 };
@@ -45,23 +42,6 @@ impl RoomActor {
         }
     }
 
-    fn subscribe(&mut self, ctx: &mut Context<Self>) {
-        let subscription = self.cluster.bus.subscribe(self.subject());
-        ctx.spawn(
-            subscription
-                .into_actor(self)
-                .map(|result, _, ctx| match result {
-                    Ok(stream) => {
-                        ctx.add_stream(stream);
-                    }
-                    Err(error) => {
-                        warn!(%error, "cannot subscribe to a room; retrying");
-                        ctx.run_later(Duration::from_secs(1), |act, ctx| act.subscribe(ctx));
-                    }
-                }),
-        );
-    }
-
     fn fanout(&self, broadcast: &Arc<Broadcast>) {
         if let Some(acks) = &broadcast.acks {
             let _ = acks.events.send(AckEvent::Members(self.members.len()));
@@ -80,7 +60,7 @@ impl Actor for RoomActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.cluster.has_peers() {
-            self.subscribe(ctx);
+            subscribe_actor(self.cluster.bus.clone(), self.subject(), ctx);
         }
     }
 }
