@@ -20,7 +20,7 @@ pub use clients::{run_js, run_py, JsSession};
 pub use cluster::ClusterFixture;
 pub use nats::NatsServer;
 pub use nginx::Nginx;
-pub use node::NodeProcess;
+pub use node::{NodeProcess, StartingNode};
 pub use raw::{RawEngine, Reply};
 
 use std::{

@@ -108,7 +108,7 @@ fn launch(program: &Path, port: u16, log: &Arc<Mutex<Vec<String>>>) -> Option<Ch
     let first_line = log.lock().expect("log").len();
     let mut command = Command::new(program);
     command.args(["-a", "127.0.0.1", "-p", &port.to_string()]);
-    let (mut child, ready_rx) = spawn_logged(&mut command, READY_LINE, log);
+    let (mut child, ready_rx) = spawn_logged(&mut command, &[READY_LINE], log);
     let outcome = ready_rx.recv_timeout(READY_LIMIT);
     if outcome.is_ok() {
         return Some(child);

@@ -161,7 +161,7 @@ fn launch(
     let first_line = log.lock().expect("log").len();
     let mut command = Command::new(program);
     command.args(nginx_args(dir));
-    let (mut child, ready_rx) = spawn_logged(&mut command, READY_LINE, log);
+    let (mut child, ready_rx) = spawn_logged(&mut command, &[READY_LINE], log);
     // nginx has no readiness notification as such; its notice that it starts
     // the worker comes right after it opened the listening socket, so wait
     // for that line (or its exit, or the limit), then confirm with a connect.

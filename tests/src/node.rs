@@ -36,10 +36,61 @@ pub fn binary() -> PathBuf {
     path
 }
 
+/// The log lines a starting node is watched for.
+const STARTUP_LINES: &[&str] = &[LISTENING, "waiting for NATS"];
+/// The line that says the node serves HTTP, with its address.
+const LISTENING: &str = "switchyard node listening";
+
+/// A node process that has not said yet that it listens.
+pub struct StartingNode {
+    child: Child,
+    log: Log,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl StartingNode {
+    /// Waits (up to 30 s) for a start-up line containing `marker`, and returns it.
+    pub fn wait_for(&mut self, marker: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(marker) => return line,
+                Ok(_) => continue,
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!(
+                        "node never logged {marker:?}:\n{}",
+                        self.log.lock().expect("log").join("\n")
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits until the node listens.
+    pub fn listening(mut self) -> NodeProcess {
+        let line = self.wait_for(LISTENING);
+        let Some(addr) = field(&line, "addr=") else {
+            panic!("no address in {line:?}");
+        };
+        NodeProcess {
+            child: self.child,
+            addr,
+            log: self.log,
+        }
+    }
+}
+
 impl NodeProcess {
     /// Starts a node on a free loopback port with these `SWITCHYARD_*` settings,
     /// and returns once it has logged the address it listens on.
     pub fn start(settings: &[(&str, &str)]) -> Self {
+        Self::spawn(settings).listening()
+    }
+
+    /// Starts a node without waiting for it, for tests that watch it start.
+    pub fn spawn(settings: &[(&str, &str)]) -> StartingNode {
         let mut command = Command::new(binary());
         command
             .env_clear()
@@ -50,23 +101,8 @@ impl NodeProcess {
             command.env(key, value);
         }
         let log: Log = Default::default();
-        let (mut child, listening) = spawn_logged(&mut command, "switchyard node listening", &log);
-        let addr_rx = listening;
-        let addr = match addr_rx
-            .recv_timeout(Duration::from_secs(30))
-            .ok()
-            .and_then(|line| field(&line, "addr="))
-        {
-            Some(addr) => addr,
-            None => {
-                let _ = child.kill();
-                panic!(
-                    "node did not start:\n{}",
-                    log.lock().expect("log").join("\n")
-                );
-            }
-        };
-        Self { child, addr, log }
+        let (child, lines) = spawn_logged(&mut command, STARTUP_LINES, &log);
+        StartingNode { child, log, lines }
     }
 
     /// `127.0.0.1:<port>`, as a load balancer's upstream.

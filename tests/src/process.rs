@@ -10,12 +10,12 @@ use std::{
 pub(crate) type Log = Arc<Mutex<Vec<String>>>;
 
 /// Spawns `command` with its stdout and stderr appended to `log`, and
-/// returns a receiver that gets every line containing `marker` (how the
-/// fixture learns that a server is ready). The receiver hangs up once the
-/// process has closed both streams, that is, when it exits.
+/// returns a receiver that gets every line containing one of `markers` (how
+/// the fixture learns that a server is ready). The receiver hangs up once
+/// the process has closed both streams, that is, when it exits.
 pub(crate) fn spawn_logged(
     command: &mut Command,
-    marker: &'static str,
+    markers: &'static [&'static str],
     log: &Log,
 ) -> (Child, mpsc::Receiver<String>) {
     let mut child = command
@@ -32,7 +32,7 @@ pub(crate) fn spawn_logged(
         let marked_tx = marked_tx.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if line.contains(marker) {
+                if markers.iter().any(|marker| line.contains(marker)) {
                     let _ = marked_tx.send(line.clone());
                 }
                 log.lock().expect("log").push(line);

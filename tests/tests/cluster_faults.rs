@@ -153,3 +153,23 @@ async fn killing_a_node_leaves_the_others_serving_and_its_clients_come_back() {
     // Round-robin put about a third of the clients on the dead node.
     assert!(after["reconnects"].as_u64().unwrap_or(0) > 0, "{after}");
 }
+
+#[actix_rt::test]
+async fn a_node_started_before_nats_waits_for_it() {
+    let mut nats = switchyard_e2e::NatsServer::start();
+    nats.stop();
+    let url = nats.url();
+    let mut starting =
+        switchyard_e2e::NodeProcess::spawn(&[("SWITCHYARD_NATS__URL", url.as_str())]);
+    starting.wait_for("waiting for NATS");
+    nats.restart();
+    let node = starting.listening();
+    node.wait_for_metric("switchyard_cluster_members", 1.0)
+        .await;
+    assert_eq!(
+        node.get("/ready").await.status.as_u16(),
+        200,
+        "{}",
+        node.log()
+    );
+}
