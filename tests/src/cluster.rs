@@ -66,6 +66,11 @@ impl ClusterFixture {
         self.nodes.iter().flatten()
     }
 
+    /// Node `index`, mutably, which must still run.
+    pub fn node_mut(&mut self, index: usize) -> &mut NodeProcess {
+        self.nodes[index].as_mut().expect("node was stopped")
+    }
+
     /// Kills node `index` with SIGKILL: no goodbye to the cluster.
     pub fn kill(&mut self, index: usize) {
         self.nodes[index] = None;

@@ -178,6 +178,20 @@ impl NodeProcess {
     }
 }
 
+impl NodeProcess {
+    /// Stops the node with SIGTERM, as an orchestrator does, and waits for it
+    /// to exit; returns its exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(
+            sent.is_ok_and(|status| status.success()),
+            "kill -TERM {pid}"
+        );
+        self.child.wait().expect("wait for the node")
+    }
+}
+
 impl Drop for NodeProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -173,3 +173,19 @@ async fn a_node_started_before_nats_waits_for_it() {
         node.log()
     );
 }
+
+#[actix_rt::test]
+async fn a_node_that_stops_on_purpose_leaves_the_cluster_at_once() {
+    // Heartbeats would take 30 s to notice: only the goodbye can be quicker.
+    let mut cluster =
+        ClusterFixture::start(3, &[("SWITCHYARD_CLUSTER__HEARTBEAT_TIMEOUT_MS", "30000")]).await;
+    let status = cluster.node_mut(1).terminate();
+    assert!(status.success(), "SIGTERM exit: {status:?}");
+    cluster.kill(1);
+    for survivor in [0, 2] {
+        cluster
+            .node(survivor)
+            .wait_for_metric("switchyard_cluster_members", 2.0)
+            .await;
+    }
+}

@@ -64,4 +64,10 @@ pub trait ClusterBus: Send + Sync + 'static {
     fn is_alone(&self) -> bool {
         false
     }
+
+    /// Resolves once everything published so far has left this node; how a
+    /// stopping node makes sure its goodbye is sent.
+    fn flush(&self) -> BusFuture<()> {
+        Box::pin(async {})
+    }
 }

@@ -160,17 +160,19 @@ impl Handler<Readiness> for MembershipActor {
     }
 }
 
-/// The node is stopping: tell the others at once.
+/// The node is stopping: tell the others at once. Resolves when the
+/// goodbye has left the node.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Leave;
 
 impl Handler<Leave> for MembershipActor {
-    type Result = ();
+    type Result = actix::ResponseFuture<()>;
 
-    fn handle(&mut self, _: Leave, _: &mut Context<Self>) {
+    fn handle(&mut self, _: Leave, _: &mut Context<Self>) -> Self::Result {
         if self.cluster.has_peers() {
             self.beat(true);
         }
+        self.cluster.bus.flush()
     }
 }

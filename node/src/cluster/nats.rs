@@ -6,7 +6,7 @@ use async_nats::{client::RequestErrorKind, connection::State, ConnectOptions, Ev
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use switchyard_shared::{config::NatsSettings, sid::NodeId};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
 use super::bus::{BusError, BusFuture, BusStream, ClusterBus, Inbound};
@@ -41,11 +41,17 @@ pub enum NatsStartError {
     },
 }
 
+/// What the publisher task sends, in order.
+enum Outgoing {
+    Publish(String, Bytes),
+    Flush(oneshot::Sender<()>),
+}
+
 /// The bus over a NATS connection; async-nats reconnects and restores the
 /// subscriptions by itself.
 pub struct NatsBus {
     client: async_nats::Client,
-    outgoing: mpsc::Sender<(String, Bytes)>,
+    outgoing: mpsc::Sender<Outgoing>,
 }
 
 impl NatsBus {
@@ -76,12 +82,22 @@ impl NatsBus {
             });
         }
         info!(%urls, max_payload = limit, "connected to NATS");
-        let (outgoing, mut queue) = mpsc::channel::<(String, Bytes)>(OUTGOING_CAPACITY);
+        let (outgoing, mut queue) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
         let publisher = client.clone();
         actix_web::rt::spawn(async move {
-            while let Some((subject, payload)) = queue.recv().await {
-                if let Err(error) = publisher.publish(subject, payload).await {
-                    warn!(%error, "NATS publish failed");
+            while let Some(message) = queue.recv().await {
+                match message {
+                    Outgoing::Publish(subject, payload) => {
+                        if let Err(error) = publisher.publish(subject, payload).await {
+                            warn!(%error, "NATS publish failed");
+                        }
+                    }
+                    Outgoing::Flush(done) => {
+                        if let Err(error) = publisher.flush().await {
+                            warn!(%error, "NATS flush failed");
+                        }
+                        let _ = done.send(());
+                    }
                 }
             }
         });
@@ -138,7 +154,11 @@ async fn options(settings: &NatsSettings, node: &NodeId) -> Result<ConnectOption
 
 impl ClusterBus for NatsBus {
     fn publish(&self, subject: String, payload: Bytes) {
-        if self.outgoing.try_send((subject, payload)).is_err() {
+        if self
+            .outgoing
+            .try_send(Outgoing::Publish(subject, payload))
+            .is_err()
+        {
             metrics::bus_dropped();
         }
     }
@@ -183,5 +203,16 @@ impl ClusterBus for NatsBus {
 
     fn is_connected(&self) -> bool {
         self.client.connection_state() == State::Connected
+    }
+
+    fn flush(&self) -> BusFuture<()> {
+        let outgoing = self.outgoing.clone();
+        Box::pin(async move {
+            let (done, flushed) = oneshot::channel();
+            if outgoing.send(Outgoing::Flush(done)).await.is_ok() {
+                // Bounded: a NATS that is down must not hold a stopping node.
+                let _ = tokio::time::timeout(Duration::from_secs(2), flushed).await;
+            }
+        })
     }
 }
