@@ -75,9 +75,7 @@ pub async fn run_app(settings: Settings, app: SocketIoBuilder) -> Result<(), Ser
         Some(node) => node,
         None => {
             let random = uuid::Uuid::new_v4().into_bytes();
-            NodeId::from_random([
-                random[0], random[1], random[2], random[3], random[4], random[5],
-            ])
+            NodeId::from_random(random[..6].try_into().unwrap_or_default())
         }
     };
     let bus: Arc<dyn ClusterBus> = if settings.nats.url.is_empty() {
@@ -88,7 +86,8 @@ pub async fn run_app(settings: Settings, app: SocketIoBuilder) -> Result<(), Ser
     serve(settings, app, node, bus).await
 }
 
-/// Runs a node on a given bus, for nodes that share an [`InProcessHub`](crate::cluster::InProcessHub).
+/// Runs a node on a bus that is already connected (what [`run_app`] does
+/// once it has one). One node per process: the metrics recorder is global.
 pub async fn serve(
     settings: Settings,
     app: SocketIoBuilder,
