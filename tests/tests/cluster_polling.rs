@@ -43,6 +43,7 @@ async fn fifty_polling_clients_through_round_robin() {
         .metric_sum("switchyard_engine_polling_requests_total")
         .await;
     let share = forwarded / handled;
+    eprintln!("forwarded {forwarded} of {handled} polling requests ({share:.2})");
     assert!(
         (0.5..0.8).contains(&share),
         "forwarded {forwarded} of {handled} ({share:.2})"
