@@ -31,6 +31,19 @@ async fn nats_bus(nats: &NatsServer) -> Arc<dyn ClusterBus> {
     )
 }
 
+/// Returns once every subscription made so far is in place: NATS handles a
+/// connection's commands in order, so one round trip (a request nobody
+/// answers) comes back after all of them.
+async fn in_place(bus: &Arc<dyn ClusterBus>) {
+    let _ = bus
+        .request(
+            "switchyard.no-one".into(),
+            Bytes::new(),
+            Duration::from_secs(2),
+        )
+        .await;
+}
+
 #[actix_rt::test]
 async fn hostile_namespace_and_room_names_reach_only_their_subject() {
     let nats = NatsServer::start();
@@ -56,15 +69,7 @@ async fn hostile_namespace_and_room_names_reach_only_their_subject() {
         let stream = bus.subscribe(subject.clone()).await.expect("subscribe");
         streams.push((label.clone(), stream));
     }
-    // NATS handles a connection's commands in order: after a round trip,
-    // every subscription above is in place.
-    let _ = bus
-        .request(
-            "switchyard.no-one".into(),
-            Bytes::new(),
-            Duration::from_secs(2),
-        )
-        .await;
+    in_place(&bus).await;
 
     for (subject, label) in &targets {
         bus.publish(subject.clone(), Bytes::from(label.clone()));
@@ -80,13 +85,7 @@ async fn hostile_namespace_and_room_names_reach_only_their_subject() {
     }
     let marker = subjects.room("/", "marker");
     let mut marker_stream = bus.subscribe(marker.clone()).await.expect("subscribe");
-    let _ = bus
-        .request(
-            "switchyard.no-one".into(),
-            Bytes::new(),
-            Duration::from_secs(2),
-        )
-        .await;
+    in_place(&bus).await;
     bus.publish(marker, Bytes::from_static(b"end"));
     let end = tokio::time::timeout(Duration::from_secs(5), marker_stream.next())
         .await

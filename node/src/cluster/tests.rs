@@ -147,6 +147,20 @@ impl Client {
 }
 
 /// One client on each node.
+/// One member of room `r1` and one socket outside it on every node, with
+/// every subscription in place.
+async fn members_and_others(nodes: &[Node]) -> (Vec<Client>, Vec<Client>) {
+    let mut members = one_per_node(nodes).await;
+    let mut others = one_per_node(nodes).await;
+    for member in &mut members {
+        member.join("r1").await;
+    }
+    settle_all(nodes, &mut members, Some("r1")).await;
+    settle_all(nodes, &mut members, None).await;
+    settle_all(nodes, &mut others, None).await;
+    (members, others)
+}
+
 async fn one_per_node(nodes: &[Node]) -> Vec<Client> {
     let mut clients = Vec::new();
     for node in nodes {
@@ -238,14 +252,7 @@ fn marker(from: &Node, number: u64) -> String {
 #[actix_rt::test]
 async fn a_room_broadcast_reaches_members_on_every_node_once_and_no_one_else() {
     let nodes = cluster(3);
-    let mut members = one_per_node(&nodes).await;
-    let mut others = one_per_node(&nodes).await;
-    for member in &mut members {
-        member.join("r1").await;
-    }
-    settle_all(&nodes, &mut members, Some("r1")).await;
-    settle_all(&nodes, &mut members, None).await;
-    settle_all(&nodes, &mut others, None).await;
+    let (mut members, mut others) = members_and_others(&nodes).await;
 
     nodes[0].io.of(NSP).to("r1").emit("ev", seq(1));
     expect_next(&mut members, &packet("ev", 1)).await;
@@ -354,14 +361,7 @@ async fn a_namespace_broadcast_reaches_every_socket_on_every_node_once() {
 #[actix_rt::test]
 async fn local_broadcasts_reach_only_the_publishing_nodes_sockets() {
     let nodes = cluster(3);
-    let mut members = one_per_node(&nodes).await;
-    let mut others = one_per_node(&nodes).await;
-    for member in &mut members {
-        member.join("r1").await;
-    }
-    settle_all(&nodes, &mut members, Some("r1")).await;
-    settle_all(&nodes, &mut members, None).await;
-    settle_all(&nodes, &mut others, None).await;
+    let (mut members, mut others) = members_and_others(&nodes).await;
 
     // The whole namespace, node 1 only. Were it published, it would reach
     // the other nodes on the marker's subject, ahead of the marker.
