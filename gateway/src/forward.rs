@@ -29,17 +29,11 @@ pub enum ForwardError {
 /// A future the forwarder returns.
 pub type ForwardFuture = Pin<Box<dyn Future<Output = Result<ForwardReply, ForwardError>>>>;
 
-/// A future that says whether a node is alive.
-pub type LiveFuture = Pin<Box<dyn Future<Output = bool>>>;
-
 /// Carries a request to another node and brings its answer back.
 pub trait Forwarder: Send + Sync + 'static {
     /// Sends `request` to node `owner` and waits for the answer (for a
     /// long-poll, as long as the owner parks it).
     fn forward(&self, owner: &str, request: ForwardRequest) -> ForwardFuture;
-
-    /// Whether `node` is a live member of the cluster.
-    fn is_live(&self, node: &str) -> LiveFuture;
 }
 
 /// The forwarder of a node alone: no other node owns anything.
@@ -48,10 +42,6 @@ pub struct NoForwarding;
 impl Forwarder for NoForwarding {
     fn forward(&self, _: &str, _: ForwardRequest) -> ForwardFuture {
         Box::pin(async { Err(ForwardError::UnknownOwner) })
-    }
-
-    fn is_live(&self, _: &str) -> LiveFuture {
-        Box::pin(async { false })
     }
 }
 

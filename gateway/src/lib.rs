@@ -23,4 +23,6 @@ pub mod websocket;
 pub use forward::{ForwardError, Forwarder, NoForwarding};
 pub use gateway_actor::GatewayActor;
 pub use routes::{Endpoint, EndpointSettings};
-pub use session::{EndpointId, HandshakeInfo, SessionFactory, SessionRequest, WsLink, WsOut};
+pub use session::{
+    Adopt, ClaimFuture, EndpointId, HandshakeInfo, SessionFactory, SessionRequest, WsLink, WsOut,
+};

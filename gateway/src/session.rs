@@ -7,7 +7,13 @@
 
 use actix::{Message, Recipient};
 use bytes::Bytes;
-use switchyard_shared::engine::{EngineError, Frame};
+use std::{future::Future, pin::Pin};
+
+use switchyard_shared::{
+    cluster::PeerBody,
+    engine::{EngineError, Frame},
+    sid::Sid,
+};
 use tokio::sync::{mpsc, oneshot};
 
 /// Which engine.io endpoint (mount path) a session belongs to.
@@ -83,6 +89,16 @@ pub enum SessionRequest {
         /// The [`WsLink::id`] of the connection.
         link: u64,
     },
+    /// Another node speaks about this session: a step of a handover, or a
+    /// relay. Requests carry `reply`; the session answers on it.
+    Peer {
+        /// The node that speaks.
+        from: String,
+        /// What the other node says.
+        body: PeerBody,
+        /// Where the answer goes, for a request.
+        reply: Option<oneshot::Sender<PeerBody>>,
+    },
 }
 
 /// What the client presented at the handshake; socket.io exposes it to apps.
@@ -108,6 +124,13 @@ pub enum Opening {
     WebSocket(WsLink),
 }
 
+/// Gives a claimed upgrade its WebSocket and returns where to send the
+/// socket's frames.
+pub type Adopt = Box<dyn FnOnce(WsLink) -> Recipient<SessionRequest>>;
+
+/// The answer to [`SessionFactory::claim`].
+pub type ClaimFuture = Pin<Box<dyn Future<Output = Result<Adopt, EngineError>>>>;
+
 /// Starts sessions. The node implements it with its session actors.
 pub trait SessionFactory: Send + Sync + 'static {
     /// Starts a session on this node and returns where to send its requests.
@@ -120,4 +143,10 @@ pub trait SessionFactory: Send + Sync + 'static {
         handshake: HandshakeInfo,
         opening: Opening,
     ) -> Recipient<SessionRequest>;
+
+    /// Claims the WebSocket upgrade of session `sid`, which lives on another
+    /// node, so that the session can move here. Refused with the error the
+    /// client should get (`Session ID unknown` for a session that does not
+    /// exist, `Bad request` for one that cannot upgrade now).
+    fn claim(&self, endpoint: EndpointId, sid: Sid) -> ClaimFuture;
 }

@@ -40,7 +40,9 @@ pub(crate) fn handshake(
 
 /// Accepts a WebSocket for an existing polling session (the upgrade).
 ///
-/// An unknown sid is refused before the socket opens.
+/// A session of another node is claimed from its owner first, and moves
+/// here once the client completes the upgrade. An unknown sid is refused
+/// before the socket opens.
 pub(crate) async fn upgrade(
     ep: &Endpoint,
     req: &HttpRequest,
@@ -48,14 +50,10 @@ pub(crate) async fn upgrade(
     sid: Sid,
 ) -> HttpResponse {
     if sid.node() != ep.node.as_str() {
-        // The session lives on another node (the client goes on polling),
-        // or on none.
-        let live = ep.forwarder.is_live(sid.node()).await;
-        return error_response(if live {
-            EngineError::BadRequest
-        } else {
-            EngineError::UnknownSid
-        });
+        return match ep.factory.claim(ep.id, sid).await {
+            Ok(adopt) => accept(ep, req, body, adopt),
+            Err(error) => error_response(error),
+        };
     }
     let lookup = ep
         .gateway

@@ -21,6 +21,7 @@ use crate::{
     cluster::{
         forward::{BusForwarder, ForwardServer},
         Cluster, ClusterBus, InProcessBus, Leave, MembershipActor, NatsBus, NatsStartError,
+        PeerServer, Peers,
     },
     ops::{health::health, metrics, ready::ready},
     room::RoomRegistry,
@@ -114,6 +115,14 @@ pub async fn serve(
     )
     .start();
     ForwardServer::new(cluster.clone(), gateway.clone()).start();
+    PeerServer::new(cluster.clone(), gateway.clone()).start();
+    let peers = cluster.has_peers().then(|| {
+        Peers::new(
+            cluster.clone(),
+            membership.clone(),
+            settings.request_timeout(),
+        )
+    });
     let forwarder: Arc<dyn Forwarder> = if cluster.has_peers() {
         Arc::new(BusForwarder::new(
             cluster.clone(),
@@ -126,7 +135,7 @@ pub async fn serve(
     };
     let rooms = RoomRegistry::new(cluster.clone()).with_multi_room(settings.cluster.multi_room);
     let io = app.build(rooms.start(), settings.connect_timeout());
-    let endpoints = endpoints(&settings, &node, gateway, forwarder, &io)?;
+    let endpoints = endpoints(&settings, &node, gateway, forwarder, peers, &io)?;
     let ready_membership = membership.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new()
@@ -156,6 +165,7 @@ fn endpoints(
     node: &NodeId,
     gateway: actix::Addr<GatewayActor>,
     forwarder: Arc<dyn Forwarder>,
+    peers: Option<Peers>,
     io: &SocketIo,
 ) -> Result<Vec<Endpoint>, SettingsError> {
     let session_config = Arc::new(SessionConfig {
@@ -171,20 +181,26 @@ fn endpoints(
         max_buffered_packets: settings.max_buffered_packets,
         origins: OriginPolicy::new(&settings.cors.origins, settings.cors.credentials),
     });
-    let endpoint = |id, path: &str, app: AppMaker| Endpoint {
-        id,
-        path: path.to_owned(),
-        settings: endpoint_settings.clone(),
-        gateway: gateway.clone(),
-        node: node.clone(),
-        forwarder: forwarder.clone(),
-        factory: Arc::new(SessionSpawner::new(
+    let endpoint = |id, path: &str, app: AppMaker| {
+        let mut spawner = SessionSpawner::new(
             node.clone(),
             gateway.clone(),
             session_config.clone(),
             settings.max_payload as u64,
             app,
-        )),
+        );
+        if let Some(peers) = &peers {
+            spawner = spawner.with_peers(peers.clone());
+        }
+        Endpoint {
+            id,
+            path: path.to_owned(),
+            settings: endpoint_settings.clone(),
+            gateway: gateway.clone(),
+            node: node.clone(),
+            forwarder: forwarder.clone(),
+            factory: Arc::new(spawner),
+        }
     };
     let mut endpoints = vec![endpoint(SOCKET_IO, &settings.path, io.app_maker())];
     match settings.app {

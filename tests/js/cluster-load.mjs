@@ -3,7 +3,9 @@
 // every failure it saw; the Rust test asserts on it.
 //
 // Usage: node js/cluster-load.mjs '<json plan>'
-// plan: { url, clients, rounds, rooms, transports }
+// plan: { url, clients, rounds, rooms, transports, awaitUpgrade }
+// With awaitUpgrade, each client first waits until its engine has upgraded
+// to WebSocket (a failed upgrade is reported in upgradeErrors).
 import { io } from "socket.io-client";
 
 const plan = JSON.parse(process.argv[2]);
@@ -14,6 +16,7 @@ const report = {
   ackErrors: [],
   mismatches: [],
   roomCounts: [],
+  upgradeErrors: [],
   transports: {},
 };
 
@@ -50,8 +53,30 @@ async function client(index) {
     socket.once("connect_error", (err) => reject(err));
   }).catch((err) => report.connectErrors.push({ index, error: String(err) }));
   if (!socket.connected) return { heard: 0, socket };
+  if (plan.awaitUpgrade) await upgraded(socket, index);
   await ack(socket, "join", room);
   return { socket, room, heard: () => heard };
+}
+
+// Resolves once the engine runs on WebSocket, or reports why it does not.
+function upgraded(socket, index) {
+  const engine = socket.io.engine;
+  if (engine.transport.name === "websocket") return Promise.resolve();
+  return new Promise((resolve) => {
+    const fail = (error) => {
+      report.upgradeErrors.push({ index, error: String(error) });
+      resolve();
+    };
+    const timer = setTimeout(() => fail("no upgrade within 10 s"), 10000);
+    engine.once("upgrade", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    engine.once("upgradeError", (err) => {
+      clearTimeout(timer);
+      fail(err);
+    });
+  });
 }
 
 async function rounds(state, index) {

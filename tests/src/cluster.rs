@@ -103,6 +103,29 @@ impl ClusterFixture {
         }
     }
 
+    /// Checks a `cluster-load.mjs` report: all `clients` connected and no
+    /// failure of any kind was seen.
+    pub fn assert_clean_load(&self, report: &serde_json::Value, clients: u64) {
+        for key in [
+            "connectErrors",
+            "engineErrors",
+            "disconnects",
+            "ackErrors",
+            "mismatches",
+            "roomCounts",
+            "upgradeErrors",
+        ] {
+            assert_eq!(
+                report[key],
+                serde_json::json!([]),
+                "{key}: {report}\n{}",
+                self.logs()
+            );
+        }
+        assert_eq!(report.get("timedOut"), None, "{report}\n{}", self.logs());
+        assert_eq!(report["connected"], clients, "{report}");
+    }
+
     /// Everything the processes logged, for a failing test's message.
     pub fn logs(&self) -> String {
         let nodes: Vec<String> = self

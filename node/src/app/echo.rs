@@ -20,6 +20,11 @@ impl EngineApp for EngineEcho {
     fn on_message(&mut self, data: Data, cx: &mut AppCx<'_>) {
         cx.send(echo_frame(data));
     }
+
+    /// Stateless, so it moves with nothing to carry.
+    fn export(&mut self) -> Option<String> {
+        Some(String::new())
+    }
 }
 
 #[cfg(test)]

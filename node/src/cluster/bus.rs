@@ -65,6 +65,13 @@ pub trait ClusterBus: Send + Sync + 'static {
         false
     }
 
+    /// Resolves once the bus has taken in everything this node asked of it
+    /// so far, subscriptions included: after it, a subscription made before
+    /// hears every message published after. Bounded in time.
+    fn sync(&self) -> BusFuture<()> {
+        Box::pin(async {})
+    }
+
     /// Resolves once everything published so far has left this node; how a
     /// stopping node makes sure its goodbye is sent.
     fn flush(&self) -> BusFuture<()> {

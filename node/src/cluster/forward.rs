@@ -10,10 +10,8 @@ use std::time::{Duration, Instant};
 use actix::{Actor, Addr, AsyncContext, Context, StreamHandler, WrapFuture};
 use bytes::Bytes;
 use switchyard_gateway::{
-    forward::{ForwardFuture, LiveFuture},
-    gateway_actor::Route,
-    session::BodyError,
-    EndpointId, ForwardError, Forwarder, GatewayActor, SessionRequest,
+    forward::ForwardFuture, gateway_actor::Route, session::BodyError, EndpointId, ForwardError,
+    Forwarder, GatewayActor, SessionRequest,
 };
 use switchyard_shared::{
     cluster::{ForwardKind, ForwardReply, ForwardRequest},
@@ -22,7 +20,10 @@ use switchyard_shared::{
 use tokio::sync::oneshot;
 use tracing::warn;
 
-use super::{subscribe::subscribe_actor, BusError, Cluster, Inbound, IsLive, MembershipActor};
+use super::{
+    subscribe::{subscribe_actor, Subscriber},
+    BusError, Cluster, Inbound, IsLive, MembershipActor,
+};
 use crate::ops::metrics;
 
 /// Sends polling requests to their owner over the bus.
@@ -53,12 +54,6 @@ impl BusForwarder {
 }
 
 impl Forwarder for BusForwarder {
-    fn is_live(&self, node: &str) -> LiveFuture {
-        let membership = self.membership.clone();
-        let node = node.to_owned();
-        Box::pin(async move { membership.send(IsLive(node)).await.unwrap_or(false) })
-    }
-
     fn forward(&self, owner: &str, request: ForwardRequest) -> ForwardFuture {
         let (kind, timeout) = match request.kind {
             ForwardKind::Poll => ("poll", self.poll_timeout),
@@ -114,6 +109,8 @@ impl Actor for ForwardServer {
         }
     }
 }
+
+impl Subscriber for ForwardServer {}
 
 impl StreamHandler<Inbound> for ForwardServer {
     fn handle(&mut self, inbound: Inbound, ctx: &mut Context<Self>) {

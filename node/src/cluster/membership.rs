@@ -13,7 +13,10 @@ use actix::{Actor, AsyncContext, Context, Handler, Message, MessageResult, Strea
 use switchyard_shared::cluster::Heartbeat;
 use tracing::{info, warn};
 
-use super::{subscribe::subscribe_actor, Cluster, Inbound};
+use super::{
+    subscribe::{subscribe_actor, Subscriber},
+    Cluster, Inbound,
+};
 use crate::ops::metrics;
 
 /// Keeps the set of live nodes from their heartbeats.
@@ -90,6 +93,8 @@ impl Actor for MembershipActor {
         });
     }
 }
+
+impl Subscriber for MembershipActor {}
 
 impl StreamHandler<Inbound> for MembershipActor {
     fn handle(&mut self, inbound: Inbound, _: &mut Context<Self>) {

@@ -8,6 +8,8 @@
 //!   that miss theirs.
 //! - [`forward`] carries a polling request from the node that received it
 //!   to the node that owns its session, and back.
+//! - [`Peers`] and [`PeerServer`] carry what two nodes say about one session
+//!   when it moves between them (the WebSocket upgrade handover).
 //! - Rooms subscribe to their subjects themselves (see [`crate::room`]).
 
 mod bus;
@@ -15,6 +17,7 @@ pub mod forward;
 mod in_process;
 mod membership;
 mod nats;
+mod peer;
 mod subscribe;
 
 use std::sync::Arc;
@@ -23,7 +26,8 @@ pub use bus::{BusError, BusFuture, BusStream, ClusterBus, Inbound};
 pub use in_process::{InProcessBus, InProcessHub};
 pub use membership::{IsLive, Leave, MembershipActor, Readiness};
 pub use nats::{NatsBus, NatsStartError};
-pub(crate) use subscribe::subscribe_actor;
+pub use peer::{PeerServer, Peers};
+pub(crate) use subscribe::{subscribe_actor, Subscriber};
 use switchyard_shared::{cluster::Subjects, sid::NodeId};
 
 /// What every cluster-aware part of a node needs: who it is, the bus, and

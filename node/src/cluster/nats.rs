@@ -14,6 +14,8 @@ use crate::ops::metrics;
 
 /// Bytes a forwarded request adds around a POST body.
 pub const ENVELOPE_OVERHEAD: usize = 4096;
+/// The longest [`ClusterBus::sync`] waits for its echo.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 /// Messages waiting for the NATS connection before new ones are dropped.
 const OUTGOING_CAPACITY: usize = 65_536;
 
@@ -203,6 +205,21 @@ impl ClusterBus for NatsBus {
 
     fn is_connected(&self) -> bool {
         self.client.connection_state() == State::Connected
+    }
+
+    fn sync(&self) -> BusFuture<()> {
+        // The server handles one connection's commands in order: once a
+        // message to a fresh inbox comes back, every earlier SUB is in force.
+        let client = self.client.clone();
+        Box::pin(async move {
+            let inbox = client.new_inbox();
+            let Ok(mut echo) = client.subscribe(inbox.clone()).await else {
+                return;
+            };
+            if client.publish(inbox, Bytes::new()).await.is_ok() {
+                let _ = tokio::time::timeout(SYNC_TIMEOUT, echo.next()).await;
+            }
+        })
     }
 
     fn flush(&self) -> BusFuture<()> {

@@ -7,6 +7,15 @@ use tracing::warn;
 
 use super::{ClusterBus, Inbound};
 
+/// An actor that receives a subject's messages as a stream.
+pub(crate) trait Subscriber:
+    Actor<Context = Context<Self>> + StreamHandler<Inbound>
+{
+    /// The subscription is in place on this node's bus connection (see
+    /// [`ClusterBus::sync`] for when the server has it too).
+    fn subscribed(&mut self, _ctx: &mut Context<Self>) {}
+}
+
 /// How long to wait before trying a refused subscription again.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -15,13 +24,14 @@ const RETRY: Duration = Duration::from_secs(1);
 /// refused subscription is tried again every second.
 pub(crate) fn subscribe_actor<A>(bus: Arc<dyn ClusterBus>, subject: String, ctx: &mut Context<A>)
 where
-    A: Actor<Context = Context<A>> + StreamHandler<Inbound>,
+    A: Subscriber,
 {
     let subscription = bus.subscribe(subject.clone());
     ctx.spawn(
-        wrap_future::<_, A>(subscription).map(move |result, _, ctx| match result {
+        wrap_future::<_, A>(subscription).map(move |result, act, ctx| match result {
             Ok(stream) => {
                 ctx.add_stream(stream);
+                act.subscribed(ctx);
             }
             Err(error) => {
                 warn!(%error, %subject, "cannot subscribe; retrying");

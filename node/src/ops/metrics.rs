@@ -19,6 +19,8 @@ const FORWARD_SECONDS: &str = "switchyard_forwarded_request_seconds";
 const CLUSTER_MEMBERS: &str = "switchyard_cluster_members";
 const NATS_RECONNECTS: &str = "switchyard_nats_reconnects_total";
 const BUS_DROPPED: &str = "switchyard_bus_dropped_total";
+const HANDOVERS: &str = "switchyard_handovers_total";
+const HANDOVER_SECONDS: &str = "switchyard_handover_seconds";
 
 /// Installs the process-wide recorder and returns the handle that renders it.
 pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
@@ -48,6 +50,14 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
     describe_counter!(
         BUS_DROPPED,
         "Cluster messages dropped because the outgoing queue was full."
+    );
+    describe_counter!(
+        HANDOVERS,
+        "Sessions that moved here from another node with their WebSocket upgrade, by outcome (ok, or the stage that failed)."
+    );
+    describe_histogram!(
+        HANDOVER_SECONDS,
+        "Time from the client's upgrade packet to the moved session going live here."
     );
     for transport in [Transport::Polling, Transport::WebSocket] {
         gauge!(SESSIONS, "transport" => transport.as_str()).set(0.0);
@@ -117,6 +127,15 @@ pub fn bus_dropped() {
 pub fn forwarded(kind: &'static str, seconds: f64) {
     counter!(FORWARDED, "kind" => kind).increment(1);
     histogram!(FORWARD_SECONDS, "kind" => kind).record(seconds);
+}
+
+/// A session moved here from another node (`ok`), or the move failed at
+/// `stage`; a move that completed also records how long it took.
+pub fn handover(outcome: &'static str, seconds: Option<f64>) {
+    counter!(HANDOVERS, "outcome" => outcome).increment(1);
+    if let Some(seconds) = seconds {
+        histogram!(HANDOVER_SECONDS).record(seconds);
+    }
 }
 
 /// A polling request reached the session that owns it (forwarded or not).

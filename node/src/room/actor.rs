@@ -4,11 +4,12 @@
 use std::{collections::HashMap, sync::Arc};
 
 use actix::{Actor, ActorContext, Addr, Context, Handler, Message, StreamHandler};
+use tokio::sync::oneshot;
 use tracing::warn;
 
 use super::{wire, RoomKey};
 use crate::{
-    cluster::{subscribe_actor, Cluster, Inbound},
+    cluster::{subscribe_actor, Cluster, Inbound, Subscriber},
     session::SessionActor,
     socketio::{AckEvent, Broadcast, SocketCommand, SocketId},
 };
@@ -23,6 +24,10 @@ pub struct RoomActor {
     key: RoomKey,
     cluster: Cluster,
     members: HashMap<SocketId, Addr<SessionActor>>,
+    /// Whether the room's subject is subscribed (always, for a node alone).
+    subscribed: bool,
+    /// Who waits for the subscription.
+    waiting: Vec<oneshot::Sender<()>>,
 }
 
 impl RoomActor {
@@ -32,6 +37,8 @@ impl RoomActor {
             key,
             cluster,
             members: HashMap::new(),
+            subscribed: false,
+            waiting: Vec::new(),
         }
     }
 
@@ -61,6 +68,17 @@ impl Actor for RoomActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.cluster.has_peers() {
             subscribe_actor(self.cluster.bus.clone(), self.subject(), ctx);
+        } else {
+            self.subscribed(ctx);
+        }
+    }
+}
+
+impl Subscriber for RoomActor {
+    fn subscribed(&mut self, _: &mut Context<Self>) {
+        self.subscribed = true;
+        for waiter in self.waiting.drain(..) {
+            let _ = waiter.send(());
         }
     }
 }
@@ -75,6 +93,8 @@ pub(crate) enum RoomMessage {
     Remove(SocketId),
     /// Hand a broadcast to every member.
     Fanout(Arc<Broadcast>),
+    /// Answer once the room's subject is subscribed.
+    WhenSubscribed(oneshot::Sender<()>),
     /// The last member left.
     Stop,
 }
@@ -91,6 +111,10 @@ impl Handler<RoomMessage> for RoomActor {
                 self.members.remove(&socket);
             }
             RoomMessage::Fanout(broadcast) => self.fanout(&broadcast),
+            RoomMessage::WhenSubscribed(waiter) if self.subscribed => {
+                let _ = waiter.send(());
+            }
+            RoomMessage::WhenSubscribed(waiter) => self.waiting.push(waiter),
             RoomMessage::Stop => ctx.stop(),
         }
     }

@@ -2,8 +2,9 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use actix::{Actor, Addr, Context, Handler, Message};
+use actix::{Actor, Addr, Context, Handler, Message, ResponseFuture};
 use switchyard_shared::config::MultiRoom;
+use tokio::sync::oneshot;
 
 use super::{
     actor::{RoomActor, RoomMessage},
@@ -95,6 +96,13 @@ pub struct Leave {
     pub socket: SocketId,
 }
 
+/// Resolves once every one of these rooms hears the cluster: each room's
+/// subject is subscribed, and the bus server has the subscriptions. A
+/// session that moved here waits for it before its old node leaves.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Subscribed(pub Vec<RoomKey>);
+
 /// Send a broadcast to its target rooms' members.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -125,6 +133,30 @@ impl Handler<Leave> for RoomRegistry {
             room.do_send(RoomMessage::Stop);
             self.rooms.remove(&leave.key);
         }
+    }
+}
+
+impl Handler<Subscribed> for RoomRegistry {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, Subscribed(keys): Subscribed, _: &mut Context<Self>) -> Self::Result {
+        let waiters: Vec<oneshot::Receiver<()>> = keys
+            .iter()
+            .filter_map(|key| self.rooms.get(key))
+            .map(|(room, _)| {
+                let (done, waiter) = oneshot::channel();
+                room.do_send(RoomMessage::WhenSubscribed(done));
+                waiter
+            })
+            .collect();
+        let bus = self.cluster.bus.clone();
+        Box::pin(async move {
+            for waiter in waiters {
+                // A room that stopped meanwhile has no subscription to wait for.
+                let _ = waiter.await;
+            }
+            bus.sync().await;
+        })
     }
 }
 

@@ -2,18 +2,20 @@
 //!
 //! The actor's behaviour is split by concern: this file holds its state,
 //! sending, packets from the client and the close; `polling.rs`,
-//! `upgrade.rs` and `heartbeat.rs` add the rest as further `impl` blocks.
+//! `upgrade.rs`, `heartbeat.rs` and `handover/` (moving a session between
+//! nodes) add the rest as further `impl` blocks.
 
 use std::{sync::Arc, time::Duration};
 
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, SpawnHandle};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler};
 use switchyard_gateway::{
     gateway_actor::{Register, Unregister},
     session::PollReply,
-    EndpointId, GatewayActor, SessionRequest, WsLink, WsOut,
+    EndpointId, GatewayActor, HandshakeInfo, SessionRequest, WsLink, WsOut,
 };
 use switchyard_shared::{
-    engine::{Frame, Packet, Transport},
+    cluster::{PeerBody, RelayItem},
+    engine::{EngineError, Frame, Packet, Transport},
     sid::Sid,
 };
 use tokio::sync::{mpsc::error::TrySendError, oneshot};
@@ -22,12 +24,14 @@ use tracing::{debug, info_span, Span};
 use super::{
     app_cx::AppCx,
     close::CloseReason,
+    handover::Handover,
+    heartbeat::Heartbeat,
     outbox::Outbox,
     parked::ParkedPoll,
     polling::{CLOSE, NOOP},
     upgrade::Upgrade,
 };
-use crate::{app::EngineApp, ops::metrics, socketio::SocketCommand};
+use crate::{app::EngineApp, cluster::Peers, ops::metrics, socketio::SocketCommand};
 
 /// Engine settings every session of a node shares.
 #[derive(Debug, Clone)]
@@ -59,37 +63,54 @@ pub(super) enum Active {
 /// path needs a lock: the parked GET, the buffered packets, the WebSocket,
 /// the heartbeat timers, an upgrade in progress, and the app.
 pub struct SessionActor {
-    sid: Sid,
-    endpoint: EndpointId,
+    pub(super) sid: Sid,
+    pub(super) endpoint: EndpointId,
     pub(super) config: Arc<SessionConfig>,
     gateway: actix::Addr<GatewayActor>,
-    app: Box<dyn EngineApp>,
+    /// How to reach other nodes; `None` for a session that can never move.
+    pub(super) peers: Option<Peers>,
+    /// What the client presented at the handshake; travels with a move.
+    pub(super) info: HandshakeInfo,
+    pub(super) app: Box<dyn EngineApp>,
     /// Frames the app produced for the message being handled; kept to reuse its allocation.
     app_out: Vec<Frame>,
     pub(super) active: Active,
     pub(super) outbox: Outbox,
     pub(super) upgrade: Option<Upgrade>,
     pub(super) posting: bool,
-    pub(super) pong_deadline: Option<SpawnHandle>,
+    pub(super) heartbeat: Heartbeat,
+    /// A move to or from another node, or the tombstone of one.
+    pub(super) handover: Handover,
+    /// The node of the session's other half, once it moved: relays go there.
+    pub(super) peer: Option<String>,
+    /// Whether the session is in the sessions gauge (a session arriving
+    /// from another node is not until it is live, a tombstone no longer is).
+    counted: bool,
     closing: bool,
     pub(super) span: Span,
+}
+
+/// The parts every session starts from, however it starts.
+pub(super) struct SessionParts {
+    pub(super) sid: Sid,
+    pub(super) endpoint: EndpointId,
+    pub(super) config: Arc<SessionConfig>,
+    pub(super) gateway: actix::Addr<GatewayActor>,
+    pub(super) peers: Option<Peers>,
+    pub(super) info: HandshakeInfo,
 }
 
 impl SessionActor {
     /// A session that starts over polling, or over `websocket` when given.
     ///
     /// The open packet is queued first, so it is the first thing the client reads.
-    pub fn new(
-        sid: Sid,
-        endpoint: EndpointId,
-        config: Arc<SessionConfig>,
-        gateway: actix::Addr<GatewayActor>,
+    pub(super) fn new(
+        parts: SessionParts,
         app: Box<dyn EngineApp>,
         open: Packet,
         websocket: Option<WsLink>,
     ) -> Self {
-        let span = info_span!("session", sid = %sid);
-        let mut outbox = Outbox::new(config.max_buffered_packets);
+        let mut outbox = Outbox::new(parts.config.max_buffered_packets);
         let active = match websocket {
             Some(link) => {
                 // A fresh queue always has room for the first frame.
@@ -101,24 +122,40 @@ impl SessionActor {
                 Active::Polling(ParkedPoll::default())
             }
         };
+        Self::with(parts, app, active, outbox)
+    }
+
+    /// A session in transport `active`, with `outbox` buffered.
+    pub(super) fn with(
+        parts: SessionParts,
+        app: Box<dyn EngineApp>,
+        active: Active,
+        outbox: Outbox,
+    ) -> Self {
+        let span = info_span!("session", sid = %parts.sid);
         Self {
-            sid,
-            endpoint,
-            config,
-            gateway,
+            sid: parts.sid,
+            endpoint: parts.endpoint,
+            config: parts.config,
+            gateway: parts.gateway,
+            peers: parts.peers,
+            info: parts.info,
             app,
             app_out: Vec::new(),
             active,
             outbox,
             upgrade: None,
             posting: false,
-            pong_deadline: None,
+            heartbeat: Heartbeat::default(),
+            handover: Handover::Settled,
+            peer: None,
+            counted: false,
             closing: false,
             span,
         }
     }
 
-    fn transport(&self) -> Transport {
+    pub(super) fn transport(&self) -> Transport {
         match self.active {
             Active::Polling(_) => Transport::Polling,
             Active::WebSocket(_) => Transport::WebSocket,
@@ -128,6 +165,23 @@ impl SessionActor {
     /// Whether the session has ended and only waits for its actor to stop.
     pub(super) fn is_closing(&self) -> bool {
         self.closing
+    }
+
+    /// Puts the session in the sessions gauge, or takes it out.
+    pub(super) fn set_counted(&mut self, counted: bool) {
+        match (self.counted, counted) {
+            (false, true) => metrics::session_opened(self.transport()),
+            (true, false) => metrics::session_ended(self.transport()),
+            _ => {}
+        }
+        self.counted = counted;
+    }
+
+    /// Stops the actor without a close: the session lives on elsewhere.
+    pub(super) fn stop_quietly(&mut self, ctx: &mut Context<Self>) {
+        self.closing = true;
+        self.set_counted(false);
+        ctx.stop();
     }
 
     /// Queues a frame on the active transport. Call [`Self::flush`] after.
@@ -200,9 +254,14 @@ impl SessionActor {
             ctx,
             close: None,
             writable,
+            relays: Vec::new(),
         };
         handle(self.app.as_mut(), &mut cx);
         let close = cx.close;
+        let relays = std::mem::take(&mut cx.relays);
+        for item in relays {
+            self.relay_to_peer(item, ctx);
+        }
         for frame in out.drain(..) {
             self.send(frame, ctx);
         }
@@ -213,9 +272,27 @@ impl SessionActor {
         self.flush();
     }
 
+    /// Sends an item to the session's other half on another node; while
+    /// the session is moving away it is held for the new node instead.
+    fn relay_to_peer(&mut self, item: RelayItem, ctx: &mut Context<Self>) {
+        if let Handover::Moving { held, .. } = &mut self.handover {
+            if held.len() >= self.config.max_buffered_packets {
+                debug!(parent: &self.span, "too much arrived while moving");
+                self.handover = Handover::Settled;
+                self.close(CloseReason::BufferFull, ctx);
+                return;
+            }
+            held.push(item);
+            return;
+        }
+        if let (Some(peer), Some(peers)) = (&self.peer, &self.peers) {
+            peers.tell(peer, &self.sid, self.endpoint, PeerBody::Relay(item));
+        }
+    }
+
     /// A frame on some WebSocket of this session: the active one, or a
     /// candidate for the upgrade. Frames of any other socket are stale.
-    fn on_frame(&mut self, link: u64, frame: Frame, ctx: &mut Context<Self>) {
+    pub(super) fn on_frame(&mut self, link: u64, frame: Frame, ctx: &mut Context<Self>) {
         let decoded = Packet::decode_frame(frame);
         if !matches!(&self.active, Active::WebSocket(active) if active.id == link) {
             self.on_upgrade_frame(link, decoded, ctx);
@@ -233,7 +310,7 @@ impl SessionActor {
         }
     }
 
-    fn on_socket_closed(&mut self, link: u64, ctx: &mut Context<Self>) {
+    pub(super) fn on_socket_closed(&mut self, link: u64, ctx: &mut Context<Self>) {
         if matches!(&self.active, Active::WebSocket(active) if active.id == link) {
             self.close(CloseReason::TransportClose, ctx);
         } else {
@@ -269,6 +346,7 @@ impl SessionActor {
             let _ = link.outbound.try_send(WsOut::Close);
         }
         self.abandon_upgrade(ctx);
+        self.abandon_handover(ctx);
         self.app.on_close(reason);
         metrics::session_closed(reason);
         ctx.stop();
@@ -284,7 +362,12 @@ impl Actor for SessionActor {
             endpoint: self.endpoint,
             session: ctx.address().recipient(),
         });
-        metrics::session_opened(self.transport());
+        if self.handover.is_incoming() {
+            // It goes live once its state has arrived from its old node.
+            self.start_incoming(ctx);
+            return;
+        }
+        self.set_counted(true);
         self.schedule_ping(ctx);
         self.run_app(ctx, |app, cx| app.on_open(cx));
         debug!(parent: &self.span, transport = self.transport().as_str(), "session opened");
@@ -294,7 +377,7 @@ impl Actor for SessionActor {
         self.gateway.do_send(Unregister {
             sid: self.sid.clone(),
         });
-        metrics::session_ended(self.transport());
+        self.set_counted(false);
     }
 }
 
@@ -304,11 +387,25 @@ impl Handler<SessionRequest> for SessionActor {
     fn handle(&mut self, request: SessionRequest, ctx: &mut Context<Self>) {
         let _enter = self.span.clone().entered();
         match request {
+            // Polling ended here when the session moved away.
+            SessionRequest::Poll(reply) if !self.handover.is_settled() => {
+                let _ = reply.send(Err(EngineError::BadRequest));
+            }
+            SessionRequest::Post { reply, .. } if !self.handover.is_settled() => {
+                let _ = reply.send(Err(EngineError::BadRequest));
+            }
             SessionRequest::Poll(reply) => self.on_poll(reply, ctx),
             SessionRequest::Post { body, reply } => self.on_post(body, reply, ctx),
             SessionRequest::AttachWebSocket(link) => self.on_attach(link, ctx),
+            SessionRequest::WebSocketFrame { link, frame } if self.handover.is_incoming() => {
+                self.on_incoming_frame(link, frame, ctx);
+            }
+            SessionRequest::WebSocketClosed { link } if self.handover.is_incoming() => {
+                self.on_incoming_closed(link, ctx);
+            }
             SessionRequest::WebSocketFrame { link, frame } => self.on_frame(link, frame, ctx),
             SessionRequest::WebSocketClosed { link } => self.on_socket_closed(link, ctx),
+            SessionRequest::Peer { from, body, reply } => self.on_peer(from, body, reply, ctx),
         }
         self.flush();
     }
@@ -319,6 +416,15 @@ impl Handler<SocketCommand> for SessionActor {
 
     fn handle(&mut self, command: SocketCommand, ctx: &mut Context<Self>) {
         let _enter = self.span.clone().entered();
-        self.run_app(ctx, |app, cx| app.on_command(command, cx));
+        match &self.handover {
+            Handover::Settled => self.run_app(ctx, |app, cx| app.on_command(command, cx)),
+            Handover::Incoming(_) => self.hold_command(command, ctx),
+            // The session lives (or is about to live) on another node.
+            Handover::Moving { .. } | Handover::Moved => self.run_app(ctx, |app, cx| {
+                if let Some(item) = app.relay(command, cx) {
+                    cx.relay(item);
+                }
+            }),
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::{future::Future, time::Duration};
 
 use actix::{fut::wrap_future, ActorFutureExt, Addr, AsyncContext, Context, SpawnHandle};
-use switchyard_shared::engine::Frame;
+use switchyard_shared::{cluster::RelayItem, engine::Frame};
 
 use super::{CloseReason, SessionActor};
 use crate::socketio::SocketCommand;
@@ -16,6 +16,7 @@ pub struct AppCx<'a> {
     pub(super) ctx: &'a mut Context<SessionActor>,
     pub(super) close: Option<CloseReason>,
     pub(super) writable: bool,
+    pub(super) relays: Vec<RelayItem>,
 }
 
 impl AppCx<'_> {
@@ -59,6 +60,13 @@ impl AppCx<'_> {
                 session.run_app(ctx, |app, cx| app.on_command(command, cx));
             }),
         );
+    }
+
+    /// Sends an item to the session's other half on another node (the node
+    /// it moved to, or the tombstone it left), once this call returns.
+    /// Dropped if the session never moved.
+    pub fn relay(&mut self, item: RelayItem) {
+        self.relays.push(item);
     }
 
     /// Closes the whole engine.io session once this call returns.

@@ -4,15 +4,20 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr, Recipient};
 use switchyard_gateway::{
-    session::Opening, EndpointId, GatewayActor, HandshakeInfo, SessionFactory, SessionRequest,
+    session::Opening, Adopt, ClaimFuture, EndpointId, GatewayActor, HandshakeInfo, SessionFactory,
+    SessionRequest,
 };
 use switchyard_shared::{
-    engine::{OpenPacket, Packet, Transport},
+    cluster::PeerBody,
+    engine::{EngineError, OpenPacket, Packet, Transport},
     sid::{NodeId, Sid},
 };
 
-use super::{SessionActor, SessionConfig};
-use crate::app::AppMaker;
+use super::{actor::SessionParts, SessionActor, SessionConfig};
+use crate::{
+    app::AppMaker,
+    cluster::{BusError, Peers},
+};
 
 /// Starts [`SessionActor`]s for one endpoint of this node.
 pub struct SessionSpawner {
@@ -21,6 +26,7 @@ pub struct SessionSpawner {
     config: Arc<SessionConfig>,
     max_payload: u64,
     app: AppMaker,
+    peers: Option<Peers>,
 }
 
 impl SessionSpawner {
@@ -38,6 +44,24 @@ impl SessionSpawner {
             config,
             max_payload,
             app,
+            peers: None,
+        }
+    }
+
+    /// Lets sessions move between this node and `peers`.
+    pub fn with_peers(mut self, peers: Peers) -> Self {
+        self.peers = Some(peers);
+        self
+    }
+
+    fn parts(&self, sid: Sid, endpoint: EndpointId, info: HandshakeInfo) -> SessionParts {
+        SessionParts {
+            sid,
+            endpoint,
+            config: self.config.clone(),
+            gateway: self.gateway.clone(),
+            peers: self.peers.clone(),
+            info,
         }
     }
 
@@ -76,16 +100,38 @@ impl SessionFactory for SessionSpawner {
         };
         let open = self.open_packet(&sid, transport);
         let app = (self.app)(&handshake);
-        SessionActor::new(
-            sid,
-            endpoint,
-            self.config.clone(),
-            self.gateway.clone(),
-            app,
-            open,
-            link,
-        )
-        .start()
-        .recipient()
+        let parts = self.parts(sid, endpoint, handshake);
+        SessionActor::new(parts, app, open, link)
+            .start()
+            .recipient()
+    }
+
+    fn claim(&self, endpoint: EndpointId, sid: Sid) -> ClaimFuture {
+        let Some(peers) = self.peers.clone() else {
+            return Box::pin(async { Err(EngineError::UnknownSid) });
+        };
+        let parts = self.parts(sid, endpoint, HandshakeInfo::default());
+        let maker = self.app.clone();
+        Box::pin(async move {
+            let owner = parts.sid.node().to_owned();
+            let answer = peers
+                .ask(&owner, &parts.sid, endpoint, PeerBody::Claim)
+                .await;
+            match answer {
+                Ok(PeerBody::Accepted) => {
+                    let adopt: Adopt = Box::new(move |link| {
+                        SessionActor::incoming(parts, owner, maker, link)
+                            .start()
+                            .recipient()
+                    });
+                    Ok(adopt)
+                }
+                Ok(PeerBody::Refused(code)) => {
+                    Err(EngineError::from_code(code).unwrap_or(EngineError::BadRequest))
+                }
+                Err(BusError::NoResponders(_)) => Err(EngineError::UnknownSid),
+                Ok(_) | Err(_) => Err(EngineError::BadRequest),
+            }
+        })
     }
 }

@@ -4,6 +4,7 @@ mod actor;
 mod app_cx;
 mod close;
 mod factory;
+mod handover;
 mod heartbeat;
 mod outbox;
 mod parked;

@@ -7,7 +7,7 @@ use actix::{Actor, Addr};
 use bytes::Bytes;
 use switchyard_gateway::{
     session::{BodyError, PollReply},
-    EndpointId, GatewayActor, SessionRequest,
+    EndpointId, GatewayActor, HandshakeInfo, SessionRequest,
 };
 use switchyard_shared::{
     engine::{EngineError, Packet},
@@ -15,7 +15,7 @@ use switchyard_shared::{
 };
 use tokio::sync::oneshot;
 
-use super::{SessionActor, SessionConfig};
+use super::{actor::SessionParts, SessionActor, SessionConfig};
 use crate::app::EngineApp;
 
 /// Where a test hands over a POST body, and where the POST's answer arrives.
@@ -38,16 +38,15 @@ pub(crate) fn start_session(
     });
     let node = NodeId::parse("test").expect("node id");
     let random = uuid::Uuid::new_v4().into_bytes();
-    SessionActor::new(
-        Sid::new(&node, random),
-        EndpointId(0),
+    let parts = SessionParts {
+        sid: Sid::new(&node, random),
+        endpoint: EndpointId(0),
         config,
-        GatewayActor::default().start(),
-        app,
-        Packet::Open("{}".into()),
-        None,
-    )
-    .start()
+        gateway: GatewayActor::default().start(),
+        peers: None,
+        info: HandshakeInfo::default(),
+    };
+    SessionActor::new(parts, app, Packet::Open("{}".into()), None).start()
 }
 
 /// Starts a POST whose body the test sends later.

@@ -3,13 +3,14 @@
 use std::{
     collections::{HashMap, HashSet, VecDeque},
     sync::Arc,
-    time::SystemTime,
+    time::{Instant, SystemTime},
 };
 
 use actix::SpawnHandle;
 use serde_json::value::RawValue;
 use switchyard_gateway::HandshakeInfo;
 use switchyard_shared::{
+    cluster::RelayItem,
     engine::Data,
     socket::{Body, Decoder, Packet, Payload},
 };
@@ -25,7 +26,7 @@ use super::{
     Ack, Room, SocketCommand, SocketId, SocketIo,
 };
 use crate::{
-    app::EngineApp,
+    app::{EngineApp, ImportError, Ready},
     room::{Join, Leave, RoomKey},
     session::{AppCx, CloseReason},
 };
@@ -46,11 +47,18 @@ pub struct SocketIoClient {
     pub(super) io: SocketIo,
     pub(super) info: HandshakeInfo,
     pub(super) opened: SystemTime,
-    decoder: Decoder,
+    pub(super) decoder: Decoder,
     pub(super) sockets: HashMap<Arc<str>, SocketState>,
     pub(super) connecting: HashMap<String, Connecting>,
     pub(super) pending: HashMap<u64, PendingAck>,
     pub(super) seen: VecDeque<BroadcastId>,
+    /// Until when every broadcast is checked for a second copy, not just
+    /// multi-room ones: right after the session moved here, when copies
+    /// arrive both directly and through the old node.
+    pub(super) dedupe_until: Option<Instant>,
+    /// Acks awaited on the node this session moved from: the client's
+    /// answers are relayed there. Oldest first, bounded.
+    pub(super) forwarded: VecDeque<(u64, Arc<str>)>,
     pub(super) connect_timer: Option<SpawnHandle>,
 }
 
@@ -66,6 +74,8 @@ impl SocketIoClient {
             connecting: HashMap::new(),
             pending: HashMap::new(),
             seen: VecDeque::new(),
+            dedupe_until: None,
+            forwarded: VecDeque::new(),
             connect_timer: None,
         }
     }
@@ -91,14 +101,7 @@ impl SocketIoClient {
                 payload,
                 ack,
             } => self.on_event(&nsp, &event, payload, ack, cx),
-            Body::Ack { payload, ack } => {
-                if self.pending.get(&ack).is_some_and(|p| *p.nsp == *nsp) {
-                    if let Some(pending) = self.pending.remove(&ack) {
-                        cx.cancel(pending.timer);
-                        pending.reply.answer(Ok(payload));
-                    }
-                }
-            }
+            Body::Ack { payload, ack } => self.on_ack(&nsp, ack, payload, cx),
             Body::ConnectError(_) => cx.close(CloseReason::ParseError),
         }
     }
@@ -126,9 +129,30 @@ impl SocketIoClient {
         handler(&state.socket, payload, ack);
     }
 
-    fn drop_socket(&mut self, state: SocketState, reason: &str) {
+    /// The client's answer to an ack: awaited here, or on the node this
+    /// session moved from.
+    pub(super) fn on_ack(&mut self, nsp: &str, ack: u64, payload: Payload, cx: &mut AppCx<'_>) {
+        if self.pending.get(&ack).is_some_and(|p| *p.nsp == *nsp) {
+            if let Some(pending) = self.pending.remove(&ack) {
+                cx.cancel(pending.timer);
+                pending.reply.answer(Ok(payload));
+            }
+            return;
+        }
+        let Some(index) = self
+            .forwarded
+            .iter()
+            .position(|(id, at)| *id == ack && **at == *nsp)
+        else {
+            return;
+        };
+        self.forwarded.remove(index);
+        cx.relay(super::migrate::ack_answer(nsp, ack, payload));
+    }
+
+    /// Takes the socket out of its rooms on this node.
+    pub(super) fn leave_rooms(&self, state: &SocketState) {
         let nsp = state.socket.nsp_arc();
-        let id = state.socket.id().clone();
         let rooms = state.rooms.iter().cloned().map(Some).chain([None]);
         for room in rooms {
             self.io.rooms().do_send(Leave {
@@ -136,9 +160,15 @@ impl SocketIoClient {
                     nsp: nsp.clone(),
                     room,
                 },
-                socket: id.clone(),
+                socket: state.socket.id().clone(),
             });
         }
+    }
+
+    fn drop_socket(&mut self, state: SocketState, reason: &str) {
+        let nsp = state.socket.nsp_arc();
+        let id = state.socket.id().clone();
+        self.leave_rooms(&state);
         let failed: Vec<u64> = self
             .pending
             .iter()
@@ -290,6 +320,26 @@ impl EngineApp for SocketIoClient {
         for (_, pending) in self.pending.drain() {
             pending.reply.answer(Err(AckError::Disconnected));
         }
+    }
+
+    fn export(&mut self) -> Option<String> {
+        self.export_state()
+    }
+
+    fn import(&mut self, state: &str, cx: &mut AppCx<'_>) -> Result<Ready, ImportError> {
+        self.import_state(state, cx)
+    }
+
+    fn release(&mut self) {
+        self.release_sockets();
+    }
+
+    fn relay(&mut self, command: SocketCommand, cx: &mut AppCx<'_>) -> Option<RelayItem> {
+        self.relay_command(command, cx)
+    }
+
+    fn on_relay(&mut self, item: RelayItem, cx: &mut AppCx<'_>) {
+        self.apply_relay(item, cx);
     }
 }
 

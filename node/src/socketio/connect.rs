@@ -30,6 +30,13 @@ pub(super) struct Connecting {
     handshake: Arc<Handshake>,
 }
 
+impl Connecting {
+    /// The CONNECT's auth, to run it again on another node.
+    pub(super) fn auth(&self) -> Box<RawValue> {
+        self.handshake.auth.clone()
+    }
+}
+
 impl SocketIoClient {
     pub(super) fn on_connect(
         &mut self,
@@ -40,13 +47,7 @@ impl SocketIoClient {
         if self.sockets.contains_key(nsp.as_str()) || self.connecting.contains_key(&nsp) {
             return;
         }
-        let found = self
-            .io
-            .namespaces()
-            .iter()
-            .enumerate()
-            .find_map(|(index, ns)| ns.matches(&nsp).map(|params| (index, params)));
-        let Some((namespace, params)) = found else {
+        let Some((namespace, params)) = self.find_namespace(&nsp) else {
             cx.send_all(&frames(&Packet::connect_error(
                 &nsp,
                 "Invalid namespace",
@@ -156,13 +157,41 @@ impl SocketIoClient {
             data: serde_json::Value::Null,
         };
         debug!(socket = %id, nsp = %nsp, "socket connected");
-        if let Some(handler) = self.io.namespaces()[namespace].on_connection.clone() {
-            handler(&mut SocketSetup {
-                socket: &state.socket,
-                handlers: &mut state.handlers,
-                on_disconnect: &mut state.on_disconnect,
-            });
-        }
+        self.run_connection_handler(namespace, &mut state, false);
         self.sockets.insert(nsp, state);
+    }
+
+    /// Runs the namespace's connection handler for a socket: a new one, or
+    /// one that `moved` here from another node (see [`SocketSetup::moved`]).
+    pub(super) fn run_connection_handler(
+        &self,
+        namespace: usize,
+        state: &mut SocketState,
+        moved: bool,
+    ) {
+        let Some(handler) = self.io.namespaces()[namespace].on_connection.clone() else {
+            return;
+        };
+        let socket = state.socket.clone();
+        let mut setup = SocketSetup {
+            socket: &socket,
+            handlers: &mut state.handlers,
+            on_disconnect: &mut state.on_disconnect,
+            moved,
+        };
+        if moved {
+            socket.replay(|| handler(&mut setup));
+        } else {
+            handler(&mut setup);
+        }
+    }
+
+    /// The namespace serving `nsp`, and what its pattern captured.
+    pub(super) fn find_namespace(&self, nsp: &str) -> Option<(usize, Params)> {
+        self.io
+            .namespaces()
+            .iter()
+            .enumerate()
+            .find_map(|(index, ns)| ns.matches(nsp).map(|params| (index, params)))
     }
 }

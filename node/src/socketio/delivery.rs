@@ -1,6 +1,6 @@
 //! Broadcast delivery to one of the session's sockets.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Instant};
 
 use super::{
     ack::{AckReply, PendingAck},
@@ -10,8 +10,8 @@ use super::{
 };
 use crate::session::AppCx;
 
-/// How many multi-room broadcasts a session remembers to drop second copies.
-const SEEN_BROADCASTS: usize = 64;
+/// How many broadcasts a session remembers to drop second copies.
+const SEEN_BROADCASTS: usize = 256;
 
 impl SocketIoClient {
     /// Writes a broadcast for one of this session's sockets, unless the
@@ -38,7 +38,9 @@ impl SocketIoClient {
                     || (broadcast.volatile && !cx.is_writable())
             }
         };
-        let duplicate = !skip && broadcast.rooms.len() > 1 && !self.first_sight(broadcast.id);
+        let duplicate = !skip
+            && (broadcast.rooms.len() > 1 || self.dedupe_all())
+            && !self.first_sight(broadcast.id);
         if skip || duplicate {
             if let Some(acks) = &broadcast.acks {
                 let _ = acks.events.send(AckEvent::Answer(None));
@@ -65,7 +67,20 @@ impl SocketIoClient {
         }
     }
 
-    /// Records a multi-room broadcast; false if it was seen already.
+    /// Whether the session has just moved here, so that any broadcast may
+    /// arrive twice (see `dedupe_until`).
+    fn dedupe_all(&mut self) -> bool {
+        match self.dedupe_until {
+            Some(until) if Instant::now() < until => true,
+            Some(_) => {
+                self.dedupe_until = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Records a broadcast; false if it was seen already.
     fn first_sight(&mut self, id: BroadcastId) -> bool {
         if self.seen.contains(&id) {
             return false;

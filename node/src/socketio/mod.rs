@@ -33,6 +33,7 @@ mod command;
 mod connect;
 mod delivery;
 mod handshake;
+mod migrate;
 mod namespace;
 mod server;
 mod socket;

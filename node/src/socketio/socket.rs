@@ -1,6 +1,14 @@
 //! [`Socket`]: the handle an app holds on one socket.io connection.
 
-use std::{collections::HashMap, fmt, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use actix::Addr;
 use serde_json::value::RawValue;
@@ -33,7 +41,7 @@ impl SocketId {
         )
     }
 
-    #[cfg(test)]
+    /// The id as another node wrote it, for a socket that moved here.
     pub(crate) fn from_text(text: &str) -> Self {
         Self(text.into())
     }
@@ -78,6 +86,9 @@ struct SocketInner {
     handshake: Arc<Handshake>,
     session: Addr<SessionActor>,
     io: SocketIo,
+    /// Set while the connection handler runs again for a socket that moved
+    /// here: what it sends or joins then already happened on the old node.
+    replaying: AtomicBool,
 }
 
 impl Socket {
@@ -97,8 +108,17 @@ impl Socket {
                 handshake,
                 session,
                 io,
+                replaying: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Runs `setup` with this socket's commands suppressed (see
+    /// [`SocketSetup::moved`]).
+    pub(crate) fn replay(&self, setup: impl FnOnce()) {
+        self.inner.replaying.store(true, Ordering::Relaxed);
+        setup();
+        self.inner.replaying.store(false, Ordering::Relaxed);
     }
 
     /// The socket's id.
@@ -225,6 +245,9 @@ impl Socket {
     }
 
     fn command(&self, make: impl FnOnce(Arc<str>, SocketId) -> SocketCommand) {
+        if self.inner.replaying.load(Ordering::Relaxed) {
+            return;
+        }
         let command = make(self.inner.nsp.clone(), self.inner.id.clone());
         self.inner.session.do_send(command);
     }
@@ -236,9 +259,22 @@ pub struct SocketSetup<'a> {
     pub(crate) socket: &'a Socket,
     pub(crate) handlers: &'a mut HashMap<String, EventHandler>,
     pub(crate) on_disconnect: &'a mut Vec<DisconnectHandler>,
+    pub(crate) moved: bool,
 }
 
 impl SocketSetup<'_> {
+    /// Whether the socket has just moved here from another node with its
+    /// session (the WebSocket upgrade handover) rather than connected.
+    ///
+    /// The connection handler runs again on the new node so that the
+    /// socket's event handlers exist there. While it runs, the socket's
+    /// emits, joins and leaves are skipped (they happened on the old node,
+    /// and its rooms and data moved with it); use this to skip other side
+    /// effects, such as counting connections.
+    pub fn moved(&self) -> bool {
+        self.moved
+    }
+
     /// The socket.
     pub fn socket(&self) -> &Socket {
         self.socket

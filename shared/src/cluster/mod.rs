@@ -17,5 +17,6 @@ pub mod wire;
 
 pub use subject::{escape_token, unescape_token, SubjectError, Subjects, DEFAULT_PREFIX};
 pub use wire::{
-    ForwardKind, ForwardReply, ForwardRequest, Heartbeat, WireBroadcast, WireError, VERSION,
+    ForwardKind, ForwardReply, ForwardRequest, Heartbeat, PeerBody, PeerMessage, RelayItem,
+    SessionSnapshot, WireBroadcast, WireError, VERSION,
 };

@@ -157,6 +157,12 @@ impl Subjects {
         format!("{}.node.{}.engine", self.prefix, escape_token(node))
     }
 
+    /// Where a node hears about sessions moving to or from it: the steps of
+    /// a WebSocket upgrade handover, and relays from or to a tombstone.
+    pub fn node_session(&self, node: &str) -> String {
+        format!("{}.node.{}.session", self.prefix, escape_token(node))
+    }
+
     /// Where broadcasts to one room of a namespace are published, so only
     /// nodes with members in that room need to subscribe.
     pub fn room(&self, nsp: &str, room: &str) -> String {

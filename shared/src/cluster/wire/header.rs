@@ -7,6 +7,7 @@ use super::{
     broadcast::BroadcastHeader,
     forward::{ForwardHeader, ReplyHeader},
     heartbeat::HeartbeatHeader,
+    peer::PeerMessageOf,
     WireError,
 };
 
@@ -18,6 +19,7 @@ pub(super) enum Header<'a> {
     Forward(ForwardHeader<'a>),
     Reply(ReplyHeader),
     Heartbeat(HeartbeatHeader<'a>),
+    Peer(PeerMessageOf<u64>),
 }
 
 impl Header<'_> {
@@ -28,6 +30,7 @@ impl Header<'_> {
             Header::Forward(_) => KIND_FORWARD,
             Header::Reply(_) => KIND_REPLY,
             Header::Heartbeat(_) => KIND_HEARTBEAT,
+            Header::Peer(_) => KIND_PEER,
         }
     }
 
@@ -45,6 +48,7 @@ pub(super) const KIND_BROADCAST: &str = "broadcast";
 pub(super) const KIND_FORWARD: &str = "forward";
 pub(super) const KIND_REPLY: &str = "reply";
 pub(super) const KIND_HEARTBEAT: &str = "heartbeat";
+pub(super) const KIND_PEER: &str = "peer";
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -53,7 +57,8 @@ pub(crate) mod tests {
         envelope::tests::raw,
         forward::tests::{any_reply, any_request, post},
         heartbeat::tests::{any_heartbeat, heartbeat},
-        ForwardReply, ForwardRequest, Heartbeat, WireBroadcast, WireError,
+        peer::tests::any_peer,
+        ForwardReply, ForwardRequest, Heartbeat, PeerMessage, WireBroadcast, WireError,
     };
     use bytes::Bytes;
     use proptest::prelude::*;
@@ -64,6 +69,7 @@ pub(crate) mod tests {
         let _ = ForwardRequest::decode(input.clone());
         let _ = ForwardReply::decode(input.clone());
         let _ = Heartbeat::decode(input.clone());
+        let _ = PeerMessage::decode(input.clone());
     }
 
     /// Any message of any kind, encoded.
@@ -73,6 +79,7 @@ pub(crate) mod tests {
             any_request().prop_map(|m| m.encode()),
             any_reply().prop_map(|m| m.encode()),
             any_heartbeat().prop_map(|m| m.encode()),
+            any_peer().prop_map(|m| m.encode()),
         ]
     }
 
@@ -180,7 +187,8 @@ pub(crate) mod tests {
                 WireBroadcast::decode(encoded.clone()).is_ok(),
                 ForwardRequest::decode(encoded.clone()).is_ok(),
                 ForwardReply::decode(encoded.clone()).is_ok(),
-                Heartbeat::decode(encoded).is_ok(),
+                Heartbeat::decode(encoded.clone()).is_ok(),
+                PeerMessage::decode(encoded).is_ok(),
             ];
             prop_assert_eq!(accepted.iter().filter(|&&ok| ok).count(), 1);
         }

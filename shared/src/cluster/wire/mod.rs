@@ -27,10 +27,15 @@ mod envelope;
 mod forward;
 mod header;
 mod heartbeat;
+mod peer;
 
 pub use broadcast::WireBroadcast;
 pub use forward::{ForwardKind, ForwardReply, ForwardRequest};
 pub use heartbeat::Heartbeat;
+pub use peer::{
+    PeerBody, PeerBodyOf, PeerMessage, PeerMessageOf, RelayItem, RelayItemOf, SessionSnapshot,
+    SessionSnapshotOf,
+};
 
 /// The envelope version this code writes and the only one it reads, so that
 /// nodes of incompatible releases refuse each other's messages loudly.

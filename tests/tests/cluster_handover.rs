@@ -1,0 +1,30 @@
+//! The WebSocket upgrade across nodes: behind plain round-robin nginx the
+//! upgrade usually lands on a node that does not own the session, and the
+//! session moves there.
+
+use serde_json::json;
+use switchyard_e2e::{run_js, ClusterFixture};
+
+#[actix_rt::test]
+async fn fifty_default_clients_all_end_on_websocket() {
+    let cluster = ClusterFixture::start(3, &[]).await;
+    let plan = json!({
+        "url": cluster.url(), "clients": 50, "rounds": 4, "rooms": 5,
+        "transports": ["polling", "websocket"], "awaitUpgrade": true,
+    });
+    let report = run_js("cluster-load.mjs", &plan).await;
+    cluster.assert_clean_load(&report, 50);
+    assert_eq!(report["transports"], json!({ "websocket": 50 }), "{report}");
+
+    // Round-robin sends about two upgrades in three to a node that does not
+    // own the session: those sessions moved, and none failed to.
+    let moved = cluster
+        .metric_sum(r#"switchyard_handovers_total{outcome="ok"}"#)
+        .await;
+    let all = cluster.metric_sum("switchyard_handovers_total").await;
+    eprintln!("{moved} of 50 sessions moved to the node of their WebSocket");
+    assert_eq!(all, moved, "failed handovers\n{}", cluster.logs());
+    assert!((20.0..50.0).contains(&moved), "{moved} handovers");
+    // Every session is counted once, on the node it lives on.
+    assert_eq!(cluster.metric_sum("switchyard_engine_sessions").await, 0.0);
+}
