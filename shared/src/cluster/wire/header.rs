@@ -7,6 +7,8 @@ use super::{
     broadcast::BroadcastHeader,
     forward::{ForwardHeader, ReplyHeader},
     heartbeat::HeartbeatHeader,
+    ops::OpsRequestHeader,
+    ops_reply::OpsReplyHeader,
     WireError,
 };
 
@@ -18,6 +20,8 @@ pub(super) enum Header<'a> {
     Forward(ForwardHeader<'a>),
     Reply(ReplyHeader),
     Heartbeat(HeartbeatHeader<'a>),
+    OpsRequest(OpsRequestHeader<'a>),
+    OpsReply(OpsReplyHeader<'a>),
 }
 
 impl Header<'_> {
@@ -28,6 +32,8 @@ impl Header<'_> {
             Header::Forward(_) => KIND_FORWARD,
             Header::Reply(_) => KIND_REPLY,
             Header::Heartbeat(_) => KIND_HEARTBEAT,
+            Header::OpsRequest(_) => KIND_OPS_REQUEST,
+            Header::OpsReply(_) => KIND_OPS_REPLY,
         }
     }
 
@@ -45,6 +51,8 @@ pub(super) const KIND_BROADCAST: &str = "broadcast";
 pub(super) const KIND_FORWARD: &str = "forward";
 pub(super) const KIND_REPLY: &str = "reply";
 pub(super) const KIND_HEARTBEAT: &str = "heartbeat";
+pub(super) const KIND_OPS_REQUEST: &str = "ops_request";
+pub(super) const KIND_OPS_REPLY: &str = "ops_reply";
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -53,7 +61,9 @@ pub(crate) mod tests {
         envelope::tests::raw,
         forward::tests::{any_reply, any_request, post},
         heartbeat::tests::{any_heartbeat, heartbeat},
-        ForwardReply, ForwardRequest, Heartbeat, WireBroadcast, WireError,
+        ops::tests::{any_ops_request, request},
+        ops_reply::tests::any_ops_reply,
+        ForwardReply, ForwardRequest, Heartbeat, OpsReply, OpsRequest, WireBroadcast, WireError,
     };
     use bytes::Bytes;
     use proptest::prelude::*;
@@ -64,6 +74,8 @@ pub(crate) mod tests {
         let _ = ForwardRequest::decode(input.clone());
         let _ = ForwardReply::decode(input.clone());
         let _ = Heartbeat::decode(input.clone());
+        let _ = OpsRequest::decode(input.clone());
+        let _ = OpsReply::decode(input.clone());
     }
 
     /// Any message of any kind, encoded.
@@ -73,6 +85,8 @@ pub(crate) mod tests {
             any_request().prop_map(|m| m.encode()),
             any_reply().prop_map(|m| m.encode()),
             any_heartbeat().prop_map(|m| m.encode()),
+            any_ops_request().prop_map(|m| m.encode()),
+            any_ops_reply().prop_map(|m| m.encode()),
         ]
     }
 
@@ -165,6 +179,20 @@ pub(crate) mod tests {
             })
         );
         assert_eq!(
+            OpsReply::decode(request().encode()),
+            Err(WireError::WrongKind {
+                expected: "ops_reply",
+                found: "ops_request"
+            })
+        );
+        assert_eq!(
+            OpsRequest::decode(super::super::heartbeat::tests::heartbeat().encode()),
+            Err(WireError::WrongKind {
+                expected: "ops_request",
+                found: "heartbeat"
+            })
+        );
+        assert_eq!(
             ForwardRequest::decode(ForwardReply::Posted.encode()),
             Err(WireError::WrongKind {
                 expected: "forward",
@@ -180,7 +208,9 @@ pub(crate) mod tests {
                 WireBroadcast::decode(encoded.clone()).is_ok(),
                 ForwardRequest::decode(encoded.clone()).is_ok(),
                 ForwardReply::decode(encoded.clone()).is_ok(),
-                Heartbeat::decode(encoded).is_ok(),
+                Heartbeat::decode(encoded.clone()).is_ok(),
+                OpsRequest::decode(encoded.clone()).is_ok(),
+                OpsReply::decode(encoded).is_ok(),
             ];
             prop_assert_eq!(accepted.iter().filter(|&&ok| ok).count(), 1);
         }
