@@ -8,6 +8,8 @@
 //!   that miss theirs.
 //! - [`forward`] carries a polling request from the node that received it
 //!   to the node that owns its session, and back.
+//! - [`scatter_gather`] sends one operation to every live node and gathers
+//!   their answers (cluster-wide fetch sockets, broadcast acks, ...).
 //! - Rooms subscribe to their subjects themselves (see [`crate::room`]).
 
 mod bus;
@@ -15,14 +17,16 @@ pub mod forward;
 mod in_process;
 mod membership;
 mod nats;
+mod scatter;
 mod subscribe;
 
 use std::sync::Arc;
 
 pub use bus::{BusError, BusFuture, BusStream, ClusterBus, Inbound};
 pub use in_process::{InProcessBus, InProcessHub};
-pub use membership::{IsLive, Leave, MembershipActor, Readiness};
+pub use membership::{IsLive, Leave, LiveNodes, MembershipActor, Readiness};
 pub use nats::{NatsBus, NatsStartError};
+pub use scatter::{scatter_gather, ClusterOps, Gathered};
 pub(crate) use subscribe::subscribe_actor;
 use switchyard_shared::{cluster::Subjects, sid::NodeId};
 

@@ -4,6 +4,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use actix::{Actor, ActorContext, Addr, Context, Handler, Message, StreamHandler};
+use tokio::sync::oneshot;
 use tracing::warn;
 
 use super::{wire, RoomKey};
@@ -75,6 +76,8 @@ pub(crate) enum RoomMessage {
     Remove(SocketId),
     /// Hand a broadcast to every member.
     Fanout(Arc<Broadcast>),
+    /// List the members and their sessions.
+    Members(oneshot::Sender<Vec<(SocketId, Addr<SessionActor>)>>),
     /// The last member left.
     Stop,
 }
@@ -91,6 +94,14 @@ impl Handler<RoomMessage> for RoomActor {
                 self.members.remove(&socket);
             }
             RoomMessage::Fanout(broadcast) => self.fanout(&broadcast),
+            RoomMessage::Members(reply) => {
+                let members = self
+                    .members
+                    .iter()
+                    .map(|(socket, session)| (socket.clone(), session.clone()))
+                    .collect();
+                let _ = reply.send(members);
+            }
             RoomMessage::Stop => ctx.stop(),
         }
     }
