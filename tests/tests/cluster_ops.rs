@@ -56,7 +56,10 @@ async fn every_operation_reaches_the_sockets_of_every_node() {
     // fetch-sockets: the red members of all three nodes, with their data
     // and rooms; then every socket but the caller.
     let red = report["red"].as_array().expect("red");
-    let mut red_ids: Vec<String> = red.iter().map(|s| s["id"].as_str().unwrap_or_default().to_owned()).collect();
+    let mut red_ids: Vec<String> = red
+        .iter()
+        .map(|s| s["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
     red_ids.sort();
     assert_eq!(red_ids, firsts, "{report}\n{}", logs());
     for socket in red {
@@ -65,7 +68,10 @@ async fn every_operation_reaches_the_sockets_of_every_node() {
             .as_array()
             .and_then(|list| list.iter().find(|c| c["id"] == id))
             .expect("a known client");
-        assert_eq!(socket["data"], json!({ "node": client["node"], "index": 0 }));
+        assert_eq!(
+            socket["data"],
+            json!({ "node": client["node"], "index": 0 })
+        );
         let rooms = sorted_strings(&socket["rooms"]);
         let mut expected = vec![id.to_owned(), "bench".to_owned(), "red".to_owned()];
         expected.sort();
@@ -122,10 +128,16 @@ async fn every_operation_reaches_the_sockets_of_every_node() {
 
     // disconnect-sockets: the namespace only, then the whole connection.
     assert_eq!(report["disconnect"], json!({ "ok": true }));
-    assert_eq!(report["blueReasons"], json!(["io server disconnect"; 3].to_vec()));
+    assert_eq!(
+        report["blueReasons"],
+        json!(["io server disconnect"; 3].to_vec())
+    );
     assert_eq!(sorted_strings(&report["afterDisconnect"]), seconds);
     assert_eq!(report["close"], json!({ "ok": true }));
-    assert_eq!(report["closeReasons"], json!(["transport close"; 3].to_vec()));
+    assert_eq!(
+        report["closeReasons"],
+        json!(["transport close"; 3].to_vec())
+    );
     assert_eq!(report["left"], json!([report["caller"]]));
     assert_eq!(report["callerConnected"], true);
 }
@@ -176,9 +188,6 @@ async fn operations_finish_early_when_a_node_is_killed_during_the_request() {
     assert!(acks["ms"].as_u64().expect("ms") < 10_000, "{report}");
     let server_side = &report["serverSide"];
     assert_eq!(server_side["result"]["ok"], true, "{report}\n{logs}");
-    assert_eq!(
-        sorted_strings(&server_side["result"]["answers"]),
-        ["node1"]
-    );
+    assert_eq!(sorted_strings(&server_side["result"]["answers"]), ["node1"]);
     assert!(server_side["ms"].as_u64().expect("ms") < 4500, "{report}");
 }

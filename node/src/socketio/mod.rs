@@ -74,4 +74,6 @@ pub(crate) fn frames(packet: &Packet) -> Vec<Frame> {
 }
 
 #[cfg(test)]
+mod ops_tests;
+#[cfg(test)]
 mod tests;
