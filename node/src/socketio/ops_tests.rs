@@ -381,3 +381,58 @@ async fn a_node_alone_serves_operations_without_the_bus() {
         .expect("nobody to wait for");
     assert!(pings.is_empty());
 }
+
+#[actix_rt::test]
+async fn a_session_already_waiting_on_an_ack_id_skips_a_broadcast_that_reuses_it() {
+    use super::{AckCollector, AckEvent, Broadcast, BroadcastId};
+    use crate::room::Publish;
+    use switchyard_shared::socket::Packet;
+    use tokio::sync::mpsc;
+
+    let nodes = cluster(1).await;
+    let (mut client, _) = connect(&nodes[0]).await;
+    // Two broadcasts from "different origins" that happen to pick one id.
+    let publish = |seq: u64| {
+        let (events, inbox) = mpsc::unbounded_channel();
+        let packet = Packet::event(
+            "/",
+            "q",
+            Payload::from_serialize(&[seq]).expect("payload"),
+            Some(7),
+        );
+        let broadcast = Broadcast {
+            id: BroadcastId::next(),
+            nsp: "/".into(),
+            rooms: Vec::new(),
+            except: Vec::new(),
+            volatile: false,
+            local: true,
+            frames: super::frames(&packet),
+            acks: Some(AckCollector {
+                id: 7,
+                timeout: Duration::from_secs(10),
+                events,
+            }),
+        };
+        nodes[0].io.rooms().do_send(Publish(Arc::new(broadcast)));
+        inbox
+    };
+    let mut first = publish(1);
+    assert_eq!(client.next().await, r#"27["q",1]"#);
+    let mut second = publish(2);
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(format!("{:?}", second.recv().await.expect("event")));
+    }
+    assert_eq!(events, ["Rooms(1)", "Members(1)", "Answer(None)"]);
+    // The first broadcast still gets its answer.
+    client.send(r#"37["a"]"#).await;
+    let mut answer = None;
+    while let Some(event) = first.recv().await {
+        if let AckEvent::Answer(Some(payload)) = event {
+            answer = Some(payload);
+            break;
+        }
+    }
+    assert_eq!(args(&answer.into_iter().collect::<Vec<_>>()), ["a"]);
+}
