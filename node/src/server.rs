@@ -20,13 +20,13 @@ use crate::{
     app::{echo_io::echo, AppMaker, EngineEcho},
     cluster::{
         forward::{BusForwarder, ForwardServer},
-        Cluster, ClusterBus, InProcessBus, Leave, MembershipActor, NatsBus, NatsStartError,
-        PeerServer, Peers,
+        Cluster, ClusterBus, ClusterOps, InProcessBus, Leave, MembershipActor, NatsBus,
+        NatsStartError, PeerServer, Peers,
     },
     ops::{health::health, metrics, ready::ready},
     room::RoomRegistry,
     session::{SessionConfig, SessionSpawner},
-    socketio::{SocketIo, SocketIoBuilder},
+    socketio::{OpsServer, SocketIo, SocketIoBuilder},
 };
 
 /// The socket.io endpoint, at the configured path.
@@ -134,7 +134,15 @@ pub async fn serve(
         Arc::new(NoForwarding)
     };
     let rooms = RoomRegistry::new(cluster.clone()).with_multi_room(settings.cluster.multi_room);
-    let io = app.build(rooms.start(), settings.connect_timeout());
+    let ops = ClusterOps {
+        cluster: cluster.clone(),
+        membership: membership.clone(),
+        recheck: Duration::from_millis(settings.cluster.heartbeat_interval_ms),
+    };
+    let io = app
+        .cluster(ops)
+        .build(rooms.start(), settings.connect_timeout());
+    OpsServer::new(io.clone()).start();
     let endpoints = endpoints(&settings, &node, gateway, forwarder, peers, &io)?;
     let ready_membership = membership.clone();
     let server = HttpServer::new(move || {

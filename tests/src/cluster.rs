@@ -76,6 +76,12 @@ impl ClusterFixture {
         self.nodes[index] = None;
     }
 
+    /// Freezes node `index` with SIGSTOP: it stops answering and sending
+    /// heartbeats, without saying goodbye; [`ClusterFixture::kill`] ends it.
+    pub fn freeze(&self, index: usize) {
+        self.node(index).freeze();
+    }
+
     /// A metric summed over the running nodes.
     pub async fn metric_sum(&self, name: &str) -> f64 {
         let mut sum = 0.0;

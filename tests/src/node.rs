@@ -192,6 +192,19 @@ impl NodeProcess {
     }
 }
 
+impl NodeProcess {
+    /// Freezes the node with SIGSTOP: it keeps its sockets and connections
+    /// but answers nothing, like a hung process, until it is killed.
+    pub fn freeze(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-STOP", &pid]).status();
+        assert!(
+            sent.is_ok_and(|status| status.success()),
+            "kill -STOP {pid}"
+        );
+    }
+}
+
 impl Drop for NodeProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::value::RawValue;
 use switchyard_shared::socket::Payload;
 
+use super::echo_ops;
 use crate::socketio::{
     Ack, ConnectError, ConnectRequest, Namespace, Socket, SocketIoBuilder, SocketSetup,
 };
@@ -26,6 +27,7 @@ pub fn echo() -> SocketIoBuilder {
     SocketIoBuilder::default()
         .ns(namespace("/"))
         .ns(namespace("/custom"))
+        .on_server_event(echo_ops::PING_NODE, echo_ops::ping_node)
 }
 
 /// A CONNECT whose auth has a `reject` key is refused with that value as
@@ -86,6 +88,7 @@ fn on_connection(socket: &mut SocketSetup<'_>) {
             .emit("msg", rest(payload, 0));
     });
     socket.on("request-ack", request_ack);
+    echo_ops::on_connection(socket);
 }
 
 /// `broadcast` ({to: [rooms], except: [rooms]}, event, ...args): a broadcast
@@ -151,13 +154,13 @@ fn request_ack(socket: &Socket, payload: Payload, ack: Option<Ack>) {
 }
 
 /// The `index`-th argument, if it is a JSON string.
-fn string_arg(payload: &Payload, index: usize) -> Option<String> {
+pub(super) fn string_arg(payload: &Payload, index: usize) -> Option<String> {
     serde_json::from_str(payload.args.get(index)?.get()).ok()
 }
 
 /// The arguments from `from` on, with every attachment (placeholders keep
 /// their numbers, since only leading plain arguments are dropped).
-fn rest(payload: Payload, from: usize) -> Payload {
+pub(super) fn rest(payload: Payload, from: usize) -> Payload {
     let args = payload.args.into_iter().skip(from).collect();
     Payload::new(args).with_attachments(payload.attachments)
 }

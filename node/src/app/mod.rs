@@ -17,6 +17,7 @@ use crate::{
 
 pub mod echo;
 pub mod echo_io;
+mod echo_ops;
 
 pub use echo::EngineEcho;
 

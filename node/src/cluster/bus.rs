@@ -51,6 +51,13 @@ pub trait ClusterBus: Send + Sync + 'static {
     /// Subscribes to a subject.
     fn subscribe(&self, subject: String) -> BusFuture<Result<BusStream, BusError>>;
 
+    /// Publishes a request to every subscriber of `subject` with a fresh
+    /// inbox as its reply subject, and returns the inbox: every answer of
+    /// every receiver, as many as each sends, until the stream is dropped.
+    /// How a node scatters an operation to all nodes and gathers the
+    /// answers; the inbox is subscribed before the request leaves.
+    fn scatter(&self, subject: String, payload: Bytes) -> BusFuture<Result<BusStream, BusError>>;
+
     /// Answers a request.
     fn reply(&self, to: String, payload: Bytes) {
         self.publish(to, payload);

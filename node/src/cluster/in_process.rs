@@ -132,10 +132,32 @@ impl ClusterBus for InProcessBus {
             self.with_state(|state| state.subscriptions.entry(subject).or_default().push(sender));
         Box::pin(async move {
             added.ok_or_else(|| BusError::Unavailable("hub poisoned".into()))?;
-            let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-                receiver.recv().await.map(|inbound| (inbound, receiver))
+            Ok(receiver_stream(receiver))
+        })
+    }
+
+    fn scatter(&self, subject: String, payload: Bytes) -> BusFuture<Result<BusStream, BusError>> {
+        let (sender, receiver) = mpsc::channel(SUBSCRIPTION_CAPACITY);
+        let sent = self.with_state(|state| {
+            // Inboxes of finished scatters have closed receivers: forget them.
+            state.subscriptions.retain(|_, subscribers| {
+                subscribers.retain(|sender| !sender.is_closed());
+                !subscribers.is_empty()
             });
-            Ok(Box::pin(stream) as BusStream)
+            state.next_inbox += 1;
+            let inbox = format!("_INBOX.{}", state.next_inbox);
+            state.subscriptions.insert(inbox.clone(), vec![sender]);
+            state.deliver(
+                &subject,
+                &Inbound {
+                    payload,
+                    reply: Some(inbox),
+                },
+            );
+        });
+        Box::pin(async move {
+            sent.ok_or_else(|| BusError::Unavailable("hub poisoned".into()))?;
+            Ok(receiver_stream(receiver))
         })
     }
 
@@ -146,6 +168,14 @@ impl ClusterBus for InProcessBus {
     fn is_alone(&self) -> bool {
         self.with_state(|state| state.buses <= 1).unwrap_or(true)
     }
+}
+
+/// A subscription's channel as a bus stream.
+fn receiver_stream(receiver: mpsc::Receiver<Inbound>) -> BusStream {
+    Box::pin(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|inbound| (inbound, receiver)) },
+    ))
 }
 
 #[cfg(test)]
@@ -192,5 +222,32 @@ mod tests {
         let gone = a.request("s.node.b".into(), Bytes::new(), timeout).await;
         assert!(matches!(gone, Err(BusError::NoResponders(_))));
         assert!(InProcessBus::alone().is_alone());
+    }
+
+    #[actix_rt::test]
+    async fn a_scatter_reaches_every_subscriber_and_gathers_all_their_answers() {
+        let hub = InProcessHub::default();
+        let (a, b, c) = (hub.bus(), hub.bus(), hub.bus());
+        let mut on_b = b.subscribe("s.ops".into()).await.unwrap();
+        let mut on_c = c.subscribe("s.ops".into()).await.unwrap();
+        let mut inbox = a
+            .scatter("s.ops".into(), Bytes::from_static(b"q"))
+            .await
+            .unwrap();
+        let (at_b, at_c) = (on_b.next().await.unwrap(), on_c.next().await.unwrap());
+        assert_eq!(at_b.payload, Bytes::from_static(b"q"));
+        assert_eq!(at_b.reply, at_c.reply);
+        let reply_to = at_b.reply.unwrap();
+        b.reply(reply_to.clone(), Bytes::from_static(b"b1"));
+        c.reply(reply_to.clone(), Bytes::from_static(b"c1"));
+        b.reply(reply_to, Bytes::from_static(b"b2"));
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            answers.push(inbox.next().await.unwrap().payload);
+        }
+        assert_eq!(answers, [&b"b1"[..], b"c1", b"b2"]);
+        // A second scatter gets its own inbox.
+        let _second = a.scatter("s.ops".into(), Bytes::new()).await.unwrap();
+        assert_ne!(on_b.next().await.unwrap().reply, at_c.reply);
     }
 }

@@ -146,6 +146,28 @@ impl Handler<IsLive> for MembershipActor {
     }
 }
 
+/// Which nodes are alive, this one included: who must answer an operation
+/// scattered to the whole cluster.
+#[derive(Message)]
+#[rtype(result = "Vec<String>")]
+pub struct LiveNodes;
+
+impl Handler<LiveNodes> for MembershipActor {
+    type Result = MessageResult<LiveNodes>;
+
+    fn handle(&mut self, _: LiveNodes, _: &mut Context<Self>) -> Self::Result {
+        let own = self.cluster.node.as_str();
+        let mut live: Vec<String> = self
+            .seen
+            .iter()
+            .filter(|(node, last)| *node == own || last.elapsed() < self.timeout)
+            .map(|(node, _)| node.clone())
+            .collect();
+        live.sort();
+        MessageResult(live)
+    }
+}
+
 /// Is the node ready for traffic? `Err` says why not.
 #[derive(Message)]
 #[rtype(result = "Result<usize, String>")]

@@ -10,6 +10,8 @@
 //!   to the node that owns its session, and back.
 //! - [`Peers`] and [`PeerServer`] carry what two nodes say about one session
 //!   when it moves between them (the WebSocket upgrade handover).
+//! - [`scatter_gather`] sends one operation to every live node and gathers
+//!   their answers (cluster-wide fetch sockets, broadcast acks, ...).
 //! - Rooms subscribe to their subjects themselves (see [`crate::room`]).
 
 mod bus;
@@ -18,15 +20,17 @@ mod in_process;
 mod membership;
 mod nats;
 mod peer;
+mod scatter;
 mod subscribe;
 
 use std::sync::Arc;
 
 pub use bus::{BusError, BusFuture, BusStream, ClusterBus, Inbound};
 pub use in_process::{InProcessBus, InProcessHub};
-pub use membership::{IsLive, Leave, MembershipActor, Readiness};
+pub use membership::{IsLive, Leave, LiveNodes, MembershipActor, Readiness};
 pub use nats::{NatsBus, NatsStartError};
 pub use peer::{PeerServer, Peers};
+pub use scatter::{scatter_gather, ClusterOps, Gathered};
 pub(crate) use subscribe::{subscribe_actor, Subscriber};
 use switchyard_shared::{cluster::Subjects, sid::NodeId};
 

@@ -203,6 +203,30 @@ impl ClusterBus for NatsBus {
         })
     }
 
+    fn scatter(&self, subject: String, payload: Bytes) -> BusFuture<Result<BusStream, BusError>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let unavailable =
+                |error: &dyn std::fmt::Display| BusError::Unavailable(error.to_string());
+            let inbox = client.new_inbox();
+            let subscriber = client
+                .subscribe(inbox.clone())
+                .await
+                .map_err(|error| unavailable(&error))?;
+            // The subscription and the request share one connection, so the
+            // server has the inbox before any node can answer.
+            client
+                .publish_with_reply(subject, inbox, payload)
+                .await
+                .map_err(|error| unavailable(&error))?;
+            let stream = subscriber.map(|message| Inbound {
+                payload: message.payload,
+                reply: message.reply.map(|reply| reply.to_string()),
+            });
+            Ok(Box::pin(stream) as BusStream)
+        })
+    }
+
     fn is_connected(&self) -> bool {
         self.client.connection_state() == State::Connected
     }

@@ -95,6 +95,8 @@ pub(crate) enum RoomMessage {
     Fanout(Arc<Broadcast>),
     /// Answer once the room's subject is subscribed.
     WhenSubscribed(oneshot::Sender<()>),
+    /// List the members and their sessions.
+    Members(oneshot::Sender<Vec<(SocketId, Addr<SessionActor>)>>),
     /// The last member left.
     Stop,
 }
@@ -115,6 +117,14 @@ impl Handler<RoomMessage> for RoomActor {
                 let _ = waiter.send(());
             }
             RoomMessage::WhenSubscribed(waiter) => self.waiting.push(waiter),
+            RoomMessage::Members(reply) => {
+                let members = self
+                    .members
+                    .iter()
+                    .map(|(socket, session)| (socket.clone(), session.clone()))
+                    .collect();
+                let _ = reply.send(members);
+            }
             RoomMessage::Stop => ctx.stop(),
         }
     }

@@ -12,7 +12,7 @@ mod wire;
 use std::sync::Arc;
 
 pub use actor::RoomActor;
-pub use registry::{Join, Leave, Publish, RoomRegistry, Subscribed};
+pub use registry::{Join, Leave, LocalMembers, Publish, RoomRegistry, Subscribed};
 
 /// A room of a namespace, or (`room: None`) all of its sockets.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

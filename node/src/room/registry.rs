@@ -1,6 +1,9 @@
 //! [`RoomRegistry`]: which rooms have local members, and their actors.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use actix::{Actor, Addr, Context, Handler, Message, ResponseFuture};
 use switchyard_shared::config::MultiRoom;
@@ -13,7 +16,7 @@ use super::{
 use crate::{
     cluster::Cluster,
     session::SessionActor,
-    socketio::{AckEvent, Broadcast, SocketId},
+    socketio::{AckEvent, Broadcast, Room, SocketId},
 };
 
 /// Starts a [`RoomActor`] at a room's first local join and stops it after
@@ -102,6 +105,17 @@ pub struct Leave {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Subscribed(pub Vec<RoomKey>);
+/// The local sockets of a namespace's rooms (all of its sockets when
+/// `rooms` is empty), each once, with their sessions: the candidates of a
+/// server operation. Sessions check exceptions and current rooms themselves.
+#[derive(Message)]
+#[rtype(result = "Vec<(SocketId, Addr<SessionActor>)>")]
+pub struct LocalMembers {
+    /// The namespace.
+    pub nsp: Arc<str>,
+    /// The rooms; empty for the whole namespace.
+    pub rooms: Vec<Room>,
+}
 
 /// Send a broadcast to its target rooms' members.
 #[derive(Message)]
@@ -160,25 +174,56 @@ impl Handler<Subscribed> for RoomRegistry {
     }
 }
 
+impl Handler<LocalMembers> for RoomRegistry {
+    type Result = ResponseFuture<Vec<(SocketId, Addr<SessionActor>)>>;
+
+    fn handle(&mut self, request: LocalMembers, _: &mut Context<Self>) -> Self::Result {
+        let answers: Vec<_> = keys(&request.nsp, &request.rooms)
+            .iter()
+            .filter_map(|key| self.rooms.get(key))
+            .map(|(room, _)| {
+                let (reply, answer) = oneshot::channel();
+                room.do_send(RoomMessage::Members(reply));
+                answer
+            })
+            .collect();
+        Box::pin(async move {
+            let mut seen = HashSet::new();
+            let mut members = Vec::new();
+            for answer in answers {
+                for (socket, session) in answer.await.unwrap_or_default() {
+                    if seen.insert(socket.clone()) {
+                        members.push((socket, session));
+                    }
+                }
+            }
+            members
+        })
+    }
+}
+
+/// The groups a target list names: the rooms, or the whole namespace.
+fn keys(nsp: &Arc<str>, rooms: &[Room]) -> Vec<RoomKey> {
+    if rooms.is_empty() {
+        return vec![RoomKey {
+            nsp: nsp.clone(),
+            room: None,
+        }];
+    }
+    rooms
+        .iter()
+        .map(|room| RoomKey {
+            nsp: nsp.clone(),
+            room: Some(room.clone()),
+        })
+        .collect()
+}
+
 impl Handler<Publish> for RoomRegistry {
     type Result = ();
 
     fn handle(&mut self, Publish(broadcast): Publish, _: &mut Context<Self>) {
-        let keys: Vec<RoomKey> = if broadcast.rooms.is_empty() {
-            vec![RoomKey {
-                nsp: broadcast.nsp.clone(),
-                room: None,
-            }]
-        } else {
-            broadcast
-                .rooms
-                .iter()
-                .map(|room| RoomKey {
-                    nsp: broadcast.nsp.clone(),
-                    room: Some(room.clone()),
-                })
-                .collect()
-        };
+        let keys = keys(&broadcast.nsp, &broadcast.rooms);
         let targets: Vec<&Addr<RoomActor>> = keys
             .iter()
             .filter_map(|key| self.rooms.get(key).map(|(room, _)| room))

@@ -17,6 +17,8 @@ pub enum CloseReason {
     BufferFull,
     /// The client joined no namespace within connectTimeout.
     ConnectTimeout,
+    /// The server closed the connection on purpose (`disconnect_sockets(true)`).
+    ServerClose,
 }
 
 impl CloseReason {
@@ -30,6 +32,7 @@ impl CloseReason {
             Self::Overlap => "request overlap",
             Self::BufferFull => "buffer full",
             Self::ConnectTimeout => "connect timeout",
+            Self::ServerClose => "forced server close",
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Acknowledgements: the client's acks to server emits, and the server's
 //! acks to client events.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    LazyLock,
+};
 
 use actix::{Addr, SpawnHandle};
 use switchyard_shared::socket::{Packet, Payload};
@@ -22,8 +25,18 @@ pub enum AckError {
 }
 
 /// Ack ids come from one counter per node, so that an id a broadcast uses
-/// for many sockets never collides with one a socket uses alone.
-static NEXT_ACK_ID: AtomicU64 = AtomicU64::new(0);
+/// for many sockets never collides with one a socket uses alone on this
+/// node. Broadcasts from other nodes carry their origin's ids, so each
+/// node's counter starts at a random point below 2^40 (still exact in a
+/// JavaScript number): two nodes' ranges rarely meet, and a session skips a
+/// broadcast whose id it already waits on.
+static NEXT_ACK_ID: LazyLock<AtomicU64> = LazyLock::new(|| {
+    let random = uuid::Uuid::new_v4().as_u64_pair().0;
+    AtomicU64::new(random % ACK_ID_START_LIMIT)
+});
+
+/// Ack ids start below this.
+const ACK_ID_START_LIMIT: u64 = 1 << 40;
 
 /// A fresh ack id for this node.
 pub(crate) fn next_ack_id() -> u64 {
@@ -81,5 +94,17 @@ impl Ack {
             socket: self.socket,
             frames: frames(&packet),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ack_ids_start_below_2_40_and_count_up() {
+        let first = next_ack_id();
+        assert!(first < ACK_ID_START_LIMIT + 1_000_000, "{first}");
+        assert!(next_ack_id() > first);
     }
 }

@@ -14,13 +14,14 @@ use std::{
     time::Duration,
 };
 
+use switchyard_shared::cluster::Op;
 use switchyard_shared::{
     engine::Frame,
     socket::{Packet, Payload},
 };
 use tokio::sync::mpsc;
 
-use super::{ack::next_ack_id, frames, Room, SocketIo};
+use super::{ack::next_ack_id, frames, ops_serve::payload_from_wire, Room, SocketIo};
 use crate::room::Publish;
 
 /// How long a broadcast with acks waits when no timeout was set.
@@ -88,6 +89,8 @@ pub enum AckEvent {
     Rooms(usize),
     /// A room handed the broadcast to this many members.
     Members(usize),
+    /// A member wrote the packet to its client and now waits for its ack.
+    Delivered,
     /// A member's answer, or `None` if it was not asked after all (it is
     /// excepted, reached twice, or could not take a volatile packet).
     Answer(Option<Payload>),
@@ -118,14 +121,14 @@ pub struct BroadcastAckTimeout {
 /// ```
 #[derive(Clone)]
 pub struct BroadcastOperator {
-    io: SocketIo,
-    nsp: Arc<str>,
-    rooms: Vec<Room>,
-    except: Vec<Room>,
-    volatile: bool,
-    local: bool,
+    pub(super) io: SocketIo,
+    pub(super) nsp: Arc<str>,
+    pub(super) rooms: Vec<Room>,
+    pub(super) except: Vec<Room>,
+    pub(super) volatile: bool,
+    pub(super) local: bool,
     compress: bool,
-    timeout: Option<Duration>,
+    pub(super) timeout: Option<Duration>,
 }
 
 impl BroadcastOperator {
@@ -194,24 +197,38 @@ impl BroadcastOperator {
         self.publish(frames, None);
     }
 
-    /// Sends the event and gathers every recipient's ack until all have
-    /// answered or the timeout (default [`DEFAULT_ACK_TIMEOUT`]) passes.
+    /// Sends the event and gathers every recipient's ack, on every node
+    /// (unless `local`), until all have answered or the timeout (default
+    /// [`DEFAULT_ACK_TIMEOUT`]) passes. Each node first says how many acks
+    /// it expects, then forwards each answer; a node that dies meanwhile
+    /// is no longer waited for.
     pub async fn emit_with_ack(
         self,
         event: &str,
         payload: impl Into<Payload>,
     ) -> Result<Vec<Payload>, BroadcastAckTimeout> {
         let timeout = self.timeout.unwrap_or(DEFAULT_ACK_TIMEOUT);
-        let id = next_ack_id();
-        let packet = Packet::event(&self.nsp, event, payload.into(), Some(id));
-        let (events, inbox) = mpsc::unbounded_channel();
-        let collector = AckCollector {
-            id,
-            timeout,
-            events,
+        let ack = next_ack_id();
+        let packet = Packet::event(&self.nsp, event, payload.into(), Some(ack));
+        let id = BroadcastId::next();
+        let op = Op::BroadcastAck {
+            id: (id.origin, id.seq),
+            ack,
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            volatile: self.volatile,
+            frames: frames(&packet),
         };
-        self.publish(frames(&packet), Some(collector));
-        collect(inbox, timeout).await
+        let gathered = self.gather(op, timeout).await;
+        let received = gathered
+            .answers
+            .into_iter()
+            .filter_map(payload_from_wire)
+            .collect();
+        if gathered.complete {
+            Ok(received)
+        } else {
+            Err(BroadcastAckTimeout { received })
+        }
     }
 
     fn publish(self, frames: Vec<Frame>, acks: Option<AckCollector>) {
@@ -226,35 +243,5 @@ impl BroadcastOperator {
             acks,
         };
         self.io.rooms().do_send(Publish(Arc::new(broadcast)));
-    }
-}
-
-/// Waits until every reached member has answered, or the timeout.
-async fn collect(
-    mut inbox: mpsc::UnboundedReceiver<AckEvent>,
-    timeout: Duration,
-) -> Result<Vec<Payload>, BroadcastAckTimeout> {
-    let mut received = Vec::new();
-    let (mut rooms_expected, mut rooms_seen) = (None, 0);
-    let (mut members, mut answers) = (0, 0);
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if rooms_expected == Some(rooms_seen) && answers == members {
-            return Ok(received);
-        }
-        let event = tokio::time::timeout_at(deadline, inbox.recv()).await;
-        match event {
-            Ok(Some(AckEvent::Rooms(count))) => rooms_expected = Some(count),
-            Ok(Some(AckEvent::Members(count))) => {
-                rooms_seen += 1;
-                members += count;
-            }
-            Ok(Some(AckEvent::Answer(answer))) => {
-                answers += 1;
-                received.extend(answer);
-            }
-            // No one who could still answer is left, and some never did.
-            Ok(None) | Err(_) => return Err(BroadcastAckTimeout { received }),
-        }
     }
 }

@@ -300,6 +300,7 @@ impl EngineApp for SocketIoClient {
             }
             SocketCommand::Deliver { broadcast, socket } => self.deliver(broadcast, socket, cx),
             SocketCommand::Connected { nsp, outcome } => self.on_connected(nsp, outcome, cx),
+            SocketCommand::Op(op) => self.run_op(op, cx),
             SocketCommand::ConnectTimeout => {
                 self.connect_timer = None;
                 if self.sockets.is_empty() {

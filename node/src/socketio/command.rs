@@ -112,4 +112,7 @@ pub enum SocketCommand {
     },
     /// connectTimeout has passed since the session opened.
     ConnectTimeout,
+    /// A server operation on one of the session's sockets (fetch, join,
+    /// leave, disconnect), if the socket still matches its targets.
+    Op(super::ops::SocketOp),
 }

@@ -15,8 +15,9 @@ const SEEN_BROADCASTS: usize = 256;
 
 impl SocketIoClient {
     /// Writes a broadcast for one of this session's sockets, unless the
-    /// socket has left the target rooms, is excepted, already has it, or
-    /// (volatile) cannot take it now.
+    /// socket has left the target rooms, is excepted, already has it,
+    /// (volatile) cannot take it now, or (with acks) already waits on an
+    /// ack of the same id.
     pub(super) fn deliver(
         &mut self,
         broadcast: Arc<Broadcast>,
@@ -41,7 +42,13 @@ impl SocketIoClient {
         let duplicate = !skip
             && (broadcast.rooms.len() > 1 || self.dedupe_all())
             && !self.first_sight(broadcast.id);
-        if skip || duplicate {
+        // The origin node chose the ack id; a session already waiting on
+        // that id for something else cannot be asked again under it.
+        let taken = broadcast
+            .acks
+            .as_ref()
+            .is_some_and(|acks| self.pending.contains_key(&acks.id));
+        if skip || duplicate || taken {
             if let Some(acks) = &broadcast.acks {
                 let _ = acks.events.send(AckEvent::Answer(None));
             }
@@ -49,6 +56,7 @@ impl SocketIoClient {
         }
         cx.send_all(&broadcast.frames);
         if let Some(acks) = &broadcast.acks {
+            let _ = acks.events.send(AckEvent::Delivered);
             let timer = cx.later(
                 acks.timeout,
                 SocketCommand::AckTimeout {

@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeMap, time::SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use switchyard_gateway::HandshakeInfo;
 
@@ -11,7 +11,7 @@ use switchyard_gateway::HandshakeInfo;
 /// Headers, query and address come from the engine.io handshake; `auth` is
 /// the CONNECT payload of this namespace. It is serialisable so that it can
 /// travel with a socket between nodes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Handshake {
     /// Request headers, lower-case names.
     pub headers: BTreeMap<String, String>,

@@ -294,6 +294,7 @@ impl SocketIoClient {
             // Answered from what is still here (nothing, once released).
             command @ (SocketCommand::Rooms { .. }
             | SocketCommand::Data { .. }
+            | SocketCommand::Op(_)
             | SocketCommand::AckTimeout { .. }) => {
                 use crate::app::EngineApp as _;
                 self.on_command(command, cx);

@@ -35,7 +35,11 @@ mod delivery;
 mod handshake;
 mod migrate;
 mod namespace;
+mod ops;
+mod ops_serve;
+mod remote;
 mod server;
+mod server_event;
 mod socket;
 
 use std::sync::Arc;
@@ -51,7 +55,11 @@ pub use client::SocketIoClient;
 pub use command::SocketCommand;
 pub use handshake::Handshake;
 pub use namespace::{ConnectError, ConnectRequest, MiddlewareFuture, Namespace, Params};
+pub use ops::{SocketOp, Targets};
+pub use ops_serve::OpsServer;
+pub use remote::{OpsTimeout, RemoteSocket, DEFAULT_OPS_TIMEOUT};
 pub use server::{SocketIo, SocketIoBuilder};
+pub use server_event::{ServerAck, ServerAckTimeout, ServerEventHandler};
 pub use socket::{DisconnectHandler, EventHandler, Socket, SocketId, SocketSetup};
 
 /// A room name. Shared, because every member and broadcast names it.
@@ -66,5 +74,7 @@ pub(crate) fn frames(packet: &Packet) -> Vec<Frame> {
     frames
 }
 
+#[cfg(test)]
+mod ops_tests;
 #[cfg(test)]
 mod tests;

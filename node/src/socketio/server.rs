@@ -1,11 +1,17 @@
 //! [`SocketIo`]: the app as a whole, and the server-side handle on it.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use actix::Addr;
+use switchyard_shared::socket::Payload;
 
-use super::{broadcast::BroadcastOperator, client::SocketIoClient, namespace::Namespace};
-use crate::{app::AppMaker, room::RoomRegistry};
+use super::{
+    broadcast::BroadcastOperator,
+    client::SocketIoClient,
+    namespace::Namespace,
+    server_event::{ServerAck, ServerEventHandler},
+};
+use crate::{app::AppMaker, cluster::ClusterOps, room::RoomRegistry};
 
 /// Most binary attachments one packet may carry.
 pub(crate) const MAX_ATTACHMENTS: usize = 64;
@@ -14,6 +20,8 @@ pub(crate) const MAX_ATTACHMENTS: usize = 64;
 #[derive(Clone, Default)]
 pub struct SocketIoBuilder {
     namespaces: Vec<Namespace>,
+    server_events: HashMap<String, ServerEventHandler>,
+    cluster: Option<ClusterOps>,
 }
 
 impl SocketIoBuilder {
@@ -24,11 +32,33 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Handles server-side events that other nodes send with
+    /// [`SocketIo::server_side_emit`]; the ack is there when the emitter
+    /// waits for answers.
+    pub fn on_server_event(
+        mut self,
+        event: &str,
+        handler: impl Fn(&SocketIo, Payload, Option<ServerAck>) + Send + Sync + 'static,
+    ) -> Self {
+        self.server_events
+            .insert(event.to_owned(), Arc::new(handler));
+        self
+    }
+
+    /// Puts the app in a cluster, so that server operations reach every
+    /// node; without it they reach this node's sockets only.
+    pub fn cluster(mut self, ops: ClusterOps) -> Self {
+        self.cluster = Some(ops);
+        self
+    }
+
     /// Binds the app to a node's room registry and settings.
     pub fn build(self, rooms: Addr<RoomRegistry>, connect_timeout: Duration) -> SocketIo {
         SocketIo {
             shared: Arc::new(Shared {
                 namespaces: self.namespaces,
+                server_events: self.server_events,
+                cluster: self.cluster,
                 rooms,
                 connect_timeout,
             }),
@@ -44,6 +74,8 @@ pub struct SocketIo {
 
 struct Shared {
     namespaces: Vec<Namespace>,
+    server_events: HashMap<String, ServerEventHandler>,
+    cluster: Option<ClusterOps>,
     rooms: Addr<RoomRegistry>,
     connect_timeout: Duration,
 }
@@ -63,6 +95,27 @@ impl SocketIo {
     pub fn app_maker(&self) -> AppMaker {
         let io = self.clone();
         Arc::new(move |handshake| Box::new(SocketIoClient::new(io.clone(), handshake.clone())))
+    }
+
+    /// This node's id; `None` for an app built without a cluster.
+    pub fn node_id(&self) -> Option<&str> {
+        self.shared
+            .cluster
+            .as_ref()
+            .map(|ops| ops.cluster.node.as_str())
+    }
+
+    /// The origin written into this node's operations.
+    pub(crate) fn origin(&self) -> String {
+        self.node_id().unwrap_or("local").to_owned()
+    }
+
+    pub(crate) fn cluster_ops(&self) -> Option<&ClusterOps> {
+        self.shared.cluster.as_ref()
+    }
+
+    pub(crate) fn server_event_handler(&self, event: &str) -> Option<ServerEventHandler> {
+        self.shared.server_events.get(event).cloned()
     }
 
     pub(crate) fn rooms(&self) -> &Addr<RoomRegistry> {

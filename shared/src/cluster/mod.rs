@@ -4,7 +4,9 @@
 //! [`WireBroadcast`] published on a room or namespace subject, an engine.io
 //! polling request that lands on the wrong node is forwarded to the owner as
 //! a [`ForwardRequest`] and answered with a [`ForwardReply`], and every node
-//! publishes [`Heartbeat`]s so the others know who is alive.
+//! publishes [`Heartbeat`]s so the others know who is alive. Cluster-wide
+//! server operations are scattered to every node as an [`OpsRequest`], and
+//! each node answers with [`OpsReply`]s.
 //!
 //! - [`subject`]: NATS subject naming, escaping user-chosen namespace and
 //!   room names so that each is exactly one token and none can act as a
@@ -17,6 +19,7 @@ pub mod wire;
 
 pub use subject::{escape_token, unescape_token, SubjectError, Subjects, DEFAULT_PREFIX};
 pub use wire::{
-    ForwardKind, ForwardReply, ForwardRequest, Heartbeat, PeerBody, PeerMessage, RelayItem,
-    SessionSnapshot, WireBroadcast, WireError, VERSION,
+    ForwardKind, ForwardReply, ForwardRequest, Heartbeat, Op, OpsReply, OpsReplyBody, OpsRequest,
+    PeerBody, PeerMessage, RelayItem, SessionSnapshot, WireBroadcast, WireError, WirePayload,
+    WireSocket, VERSION,
 };

@@ -178,6 +178,13 @@ impl Subjects {
     pub fn namespace(&self, nsp: &str) -> String {
         format!("{}.nsp.{}", self.prefix, escape_token(nsp))
     }
+
+    /// Where cluster-wide server operations (fetch sockets, join, leave,
+    /// disconnect, broadcasts with acks, server-side events) are scattered:
+    /// every node subscribes, so one message reaches them all.
+    pub fn ops(&self) -> String {
+        format!("{}.cluster.ops", self.prefix)
+    }
 }
 
 #[cfg(test)]
@@ -312,6 +319,7 @@ mod tests {
         assert_eq!(Subjects::new(DEFAULT_PREFIX), Ok(subjects.clone()));
         assert_eq!(subjects.prefix(), "switchyard");
         assert_eq!(subjects.heartbeat(), "switchyard.cluster.heartbeat");
+        assert_eq!(subjects.ops(), "switchyard.cluster.ops");
         assert_eq!(subjects.node_engine("n1"), "switchyard.node.n1.engine");
         assert_eq!(subjects.namespace("/"), "switchyard.nsp.~2f");
         assert_eq!(

@@ -8,7 +8,7 @@ use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    envelope::{envelope, open, BLOB_BINARY, BLOB_TEXT},
+    envelope::{envelope, open, Reader, BLOB_BINARY, BLOB_TEXT},
     header::{Header, KIND_BROADCAST},
     WireError,
 };
@@ -63,15 +63,7 @@ impl WireBroadcast {
             volatile: self.volatile,
             frames: u64::try_from(self.frames.len()).unwrap_or(u64::MAX),
         });
-        let blobs: Vec<(u8, &[u8])> = self
-            .frames
-            .iter()
-            .map(|frame| match frame {
-                Frame::Text(text) => (BLOB_TEXT, text.as_bytes().as_ref()),
-                Frame::Binary(bytes) => (BLOB_BINARY, bytes.as_ref()),
-            })
-            .collect();
-        envelope(&header, &blobs)
+        envelope(&header, &frame_blobs(&self.frames))
     }
 
     /// Decodes a received payload; frames share its buffer.
@@ -81,19 +73,7 @@ impl WireBroadcast {
             Header::Broadcast(header) => header,
             other => return Err(other.wrong_kind(KIND_BROADCAST)),
         };
-        // The count is untrusted: it bounds the loop, never an allocation,
-        // and the loop stops at the first missing blob.
-        let mut frames = Vec::new();
-        for _ in 0..header.frames {
-            let frame = match reader.blob()? {
-                (BLOB_TEXT, data) => {
-                    Frame::Text(ByteString::try_from(data).map_err(|_| WireError::InvalidUtf8)?)
-                }
-                (BLOB_BINARY, data) => Frame::Binary(data),
-                (kind, _) => return Err(WireError::UnexpectedBlob(kind)),
-            };
-            frames.push(frame);
-        }
+        let frames = read_frames(&mut reader, header.frames)?;
         reader.finish()?;
         Ok(Self {
             origin: header.origin.into_owned(),
@@ -105,6 +85,34 @@ impl WireBroadcast {
             frames,
         })
     }
+}
+
+/// The blobs of encoded frames: text frames as text blobs, binary as binary.
+pub(super) fn frame_blobs(frames: &[Frame]) -> Vec<(u8, &[u8])> {
+    frames
+        .iter()
+        .map(|frame| match frame {
+            Frame::Text(text) => (BLOB_TEXT, text.as_bytes().as_ref()),
+            Frame::Binary(bytes) => (BLOB_BINARY, bytes.as_ref()),
+        })
+        .collect()
+}
+
+/// Reads `count` frame blobs. The count is untrusted: it bounds the loop,
+/// never an allocation, and the loop stops at the first missing blob.
+pub(super) fn read_frames(reader: &mut Reader, count: u64) -> Result<Vec<Frame>, WireError> {
+    let mut frames = Vec::new();
+    for _ in 0..count {
+        let frame = match reader.blob()? {
+            (BLOB_TEXT, data) => {
+                Frame::Text(ByteString::try_from(data).map_err(|_| WireError::InvalidUtf8)?)
+            }
+            (BLOB_BINARY, data) => Frame::Binary(data),
+            (kind, _) => return Err(WireError::UnexpectedBlob(kind)),
+        };
+        frames.push(frame);
+    }
+    Ok(frames)
 }
 
 #[cfg(test)]

@@ -324,7 +324,9 @@ pub(crate) mod tests {
             prop_assert!(WireBroadcast::decode(cut.clone()).is_err());
             prop_assert!(ForwardRequest::decode(cut.clone()).is_err());
             prop_assert!(ForwardReply::decode(cut.clone()).is_err());
-            prop_assert!(Heartbeat::decode(cut).is_err());
+            prop_assert!(Heartbeat::decode(cut.clone()).is_err());
+            prop_assert!(crate::cluster::wire::OpsRequest::decode(cut.clone()).is_err());
+            prop_assert!(crate::cluster::wire::OpsReply::decode(cut).is_err());
         }
     }
 }

@@ -7,6 +7,8 @@ use super::{
     broadcast::BroadcastHeader,
     forward::{ForwardHeader, ReplyHeader},
     heartbeat::HeartbeatHeader,
+    ops::OpsRequestHeader,
+    ops_reply::OpsReplyHeader,
     peer::PeerMessageOf,
     WireError,
 };
@@ -20,6 +22,8 @@ pub(super) enum Header<'a> {
     Reply(ReplyHeader),
     Heartbeat(HeartbeatHeader<'a>),
     Peer(PeerMessageOf<u64>),
+    OpsRequest(OpsRequestHeader<'a>),
+    OpsReply(OpsReplyHeader<'a>),
 }
 
 impl Header<'_> {
@@ -31,6 +35,8 @@ impl Header<'_> {
             Header::Reply(_) => KIND_REPLY,
             Header::Heartbeat(_) => KIND_HEARTBEAT,
             Header::Peer(_) => KIND_PEER,
+            Header::OpsRequest(_) => KIND_OPS_REQUEST,
+            Header::OpsReply(_) => KIND_OPS_REPLY,
         }
     }
 
@@ -49,6 +55,8 @@ pub(super) const KIND_FORWARD: &str = "forward";
 pub(super) const KIND_REPLY: &str = "reply";
 pub(super) const KIND_HEARTBEAT: &str = "heartbeat";
 pub(super) const KIND_PEER: &str = "peer";
+pub(super) const KIND_OPS_REQUEST: &str = "ops_request";
+pub(super) const KIND_OPS_REPLY: &str = "ops_reply";
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -57,8 +65,11 @@ pub(crate) mod tests {
         envelope::tests::raw,
         forward::tests::{any_reply, any_request, post},
         heartbeat::tests::{any_heartbeat, heartbeat},
+        ops::tests::{any_ops_request, request},
+        ops_reply::tests::any_ops_reply,
         peer::tests::any_peer,
-        ForwardReply, ForwardRequest, Heartbeat, PeerMessage, WireBroadcast, WireError,
+        ForwardReply, ForwardRequest, Heartbeat, OpsReply, OpsRequest, PeerMessage, WireBroadcast,
+        WireError,
     };
     use bytes::Bytes;
     use proptest::prelude::*;
@@ -70,6 +81,8 @@ pub(crate) mod tests {
         let _ = ForwardReply::decode(input.clone());
         let _ = Heartbeat::decode(input.clone());
         let _ = PeerMessage::decode(input.clone());
+        let _ = OpsRequest::decode(input.clone());
+        let _ = OpsReply::decode(input.clone());
     }
 
     /// Any message of any kind, encoded.
@@ -80,6 +93,8 @@ pub(crate) mod tests {
             any_reply().prop_map(|m| m.encode()),
             any_heartbeat().prop_map(|m| m.encode()),
             any_peer().prop_map(|m| m.encode()),
+            any_ops_request().prop_map(|m| m.encode()),
+            any_ops_reply().prop_map(|m| m.encode()),
         ]
     }
 
@@ -172,6 +187,20 @@ pub(crate) mod tests {
             })
         );
         assert_eq!(
+            OpsReply::decode(request().encode()),
+            Err(WireError::WrongKind {
+                expected: "ops_reply",
+                found: "ops_request"
+            })
+        );
+        assert_eq!(
+            OpsRequest::decode(super::super::heartbeat::tests::heartbeat().encode()),
+            Err(WireError::WrongKind {
+                expected: "ops_request",
+                found: "heartbeat"
+            })
+        );
+        assert_eq!(
             ForwardRequest::decode(ForwardReply::Posted.encode()),
             Err(WireError::WrongKind {
                 expected: "forward",
@@ -188,7 +217,9 @@ pub(crate) mod tests {
                 ForwardRequest::decode(encoded.clone()).is_ok(),
                 ForwardReply::decode(encoded.clone()).is_ok(),
                 Heartbeat::decode(encoded.clone()).is_ok(),
-                PeerMessage::decode(encoded).is_ok(),
+                PeerMessage::decode(encoded.clone()).is_ok(),
+                OpsRequest::decode(encoded.clone()).is_ok(),
+                OpsReply::decode(encoded).is_ok(),
             ];
             prop_assert_eq!(accepted.iter().filter(|&&ok| ok).count(), 1);
         }

@@ -10,7 +10,8 @@
 //! The JSON header says which message this is (its `"type"` tag) and holds
 //! the small fields. Binary data (socket.io attachments, engine.io bodies)
 //! only ever travels in blobs, so it is neither base64-inflated nor reparsed.
-//! Blob kinds are 0 for a text frame (UTF-8), 1 for a binary frame and 2 for
+//! Blob kinds are 0 for a text frame (UTF-8; also the JSON arguments of an
+//! ops payload), 1 for a binary frame or attachment and 2 for
 //! an HTTP body.
 //!
 //! Decoding takes [`Bytes`], the form a NATS client hands over, so blobs are
@@ -27,11 +28,15 @@ mod envelope;
 mod forward;
 mod header;
 mod heartbeat;
+mod ops;
+mod ops_reply;
 mod peer;
 
 pub use broadcast::WireBroadcast;
 pub use forward::{ForwardKind, ForwardReply, ForwardRequest};
 pub use heartbeat::Heartbeat;
+pub use ops::{Op, OpsRequest, WirePayload};
+pub use ops_reply::{OpsReply, OpsReplyBody, WireSocket};
 pub use peer::{
     PeerBody, PeerBodyOf, PeerMessage, PeerMessageOf, RelayItem, RelayItemOf, SessionSnapshot,
     SessionSnapshotOf,
