@@ -21,6 +21,7 @@ const NATS_RECONNECTS: &str = "switchyard_nats_reconnects_total";
 const BUS_DROPPED: &str = "switchyard_bus_dropped_total";
 const HANDOVERS: &str = "switchyard_handovers_total";
 const HANDOVER_SECONDS: &str = "switchyard_handover_seconds";
+const HANDOVER_HELD: &str = "switchyard_handover_held_items_total";
 
 /// Installs the process-wide recorder and returns the handle that renders it.
 pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
@@ -54,6 +55,10 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
     describe_counter!(
         HANDOVERS,
         "Sessions that moved here from another node with their WebSocket upgrade, by outcome (ok, or the stage that failed)."
+    );
+    describe_counter!(
+        HANDOVER_HELD,
+        "Commands and broadcasts the old node held back during handovers and passed on."
     );
     describe_histogram!(
         HANDOVER_SECONDS,
@@ -136,6 +141,11 @@ pub fn handover(outcome: &'static str, seconds: Option<f64>) {
     if let Some(seconds) = seconds {
         histogram!(HANDOVER_SECONDS).record(seconds);
     }
+}
+
+/// A moved session received `items` that its old node held back.
+pub fn handover_held(items: usize) {
+    counter!(HANDOVER_HELD).increment(items as u64);
 }
 
 /// A polling request reached the session that owns it (forwarded or not).

@@ -320,6 +320,7 @@ impl SessionActor {
         };
         let incoming = *incoming;
         self.peer = Some(incoming.owner.clone());
+        metrics::handover_held(items.len() + incoming.relays.len());
         for item in items.into_iter().chain(incoming.relays) {
             self.run_app(ctx, |app, cx| app.on_relay(item, cx));
         }
