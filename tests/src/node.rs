@@ -193,6 +193,12 @@ impl NodeProcess {
 }
 
 impl NodeProcess {
+    /// The process id, for a client script that kills the node at a moment
+    /// only the client can see.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Freezes the node with SIGSTOP: it keeps its sockets and connections
     /// but answers nothing, like a hung process, until it is killed.
     pub fn freeze(&self) {

@@ -64,3 +64,67 @@ async fn broadcasts_reach_moving_sessions_exactly_once_in_order() {
     // sees one at 50/s), so the exactly-once check above covered them.
     assert!(held > 0.0, "no broadcast reached a session while it moved");
 }
+
+/// Cuts a move short by killing node `killed` (0, the owner, or 1, the
+/// taker) once the client's probe is answered, and checks that the client
+/// reconnects, bystanders on the surviving nodes see nothing, and no
+/// session is left half-way on the survivors.
+async fn interrupted_by_kill(kill: &str, killed: usize) {
+    // Short heartbeats: a client stuck mid-upgrade notices within seconds.
+    let mut cluster = ClusterFixture::start(
+        3,
+        &[
+            ("SWITCHYARD_PING_INTERVAL_MS", "1000"),
+            ("SWITCHYARD_PING_TIMEOUT_MS", "1000"),
+            ("SWITCHYARD_UPGRADE_TIMEOUT_MS", "3000"),
+        ],
+    )
+    .await;
+    let survivor = 1 - killed;
+    let (owner, taker) = (cluster.node(0), cluster.node(1));
+    let (host, port) = taker.addr().split_once(':').expect("host:port");
+    let plan = json!({
+        "lb": cluster.url(),
+        "owner": { "url": owner.url(), "pid": owner.pid() },
+        "taker": { "host": host, "port": port.parse::<u16>().expect("port"), "pid": taker.pid() },
+        "kill": kill,
+        "bystanders": [cluster.node(survivor).url(), cluster.node(2).url()],
+    });
+    let report = run_js("cluster-handover-kill.mjs", &plan).await;
+    cluster.kill(killed);
+    assert_eq!(report.get("timedOut"), None, "{report}\n{}", cluster.logs());
+    assert_eq!(report["killed"], true, "{report}");
+    assert!(
+        report["firstSid"]
+            .as_str()
+            .is_some_and(|sid| sid.starts_with("node0-")),
+        "{report}"
+    );
+    assert_ne!(report["secondSid"], report["firstSid"], "{report}");
+    assert_eq!(report["recovered"], true, "{report}");
+    assert_eq!(report["bystanderDisconnects"], json!([]), "{report}");
+    assert_eq!(report["errors"], json!([]), "{report}");
+    assert_eq!(report["bystandersHeard"], json!([[1], [1]]), "{report}");
+    eprintln!(
+        "{kill} killed: the client closed with {}",
+        report["closeReason"]
+    );
+    // Nothing stays half-way: every session on the survivors ends once its
+    // client has gone, including the ones that were moving.
+    for index in [survivor, 2] {
+        let node = cluster.node(index);
+        node.wait_for_metric("switchyard_handovers_in_progress", 0.0)
+            .await;
+        node.wait_for_sessions(0.0).await;
+    }
+}
+
+#[actix_rt::test]
+async fn a_move_cut_short_by_killing_the_old_node() {
+    interrupted_by_kill("owner", 0).await;
+}
+
+#[actix_rt::test]
+async fn a_move_cut_short_by_killing_the_new_node() {
+    interrupted_by_kill("taker", 1).await;
+}

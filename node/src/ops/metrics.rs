@@ -22,6 +22,7 @@ const BUS_DROPPED: &str = "switchyard_bus_dropped_total";
 const HANDOVERS: &str = "switchyard_handovers_total";
 const HANDOVER_SECONDS: &str = "switchyard_handover_seconds";
 const HANDOVER_HELD: &str = "switchyard_handover_held_items_total";
+const HANDOVERS_ARRIVING: &str = "switchyard_handovers_in_progress";
 
 /// Installs the process-wide recorder and returns the handle that renders it.
 pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
@@ -56,6 +57,11 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
         HANDOVERS,
         "Sessions that moved here from another node with their WebSocket upgrade, by outcome (ok, or the stage that failed)."
     );
+    describe_gauge!(
+        HANDOVERS_ARRIVING,
+        "Sessions arriving here from another node that are not live yet."
+    );
+    gauge!(HANDOVERS_ARRIVING).set(0.0);
     describe_counter!(
         HANDOVER_HELD,
         "Commands and broadcasts the old node held back during handovers and passed on."
@@ -134,9 +140,15 @@ pub fn forwarded(kind: &'static str, seconds: f64) {
     histogram!(FORWARD_SECONDS, "kind" => kind).record(seconds);
 }
 
-/// A session moved here from another node (`ok`), or the move failed at
+/// A session started to arrive from another node.
+pub fn handover_started() {
+    gauge!(HANDOVERS_ARRIVING).increment(1.0);
+}
+
+/// A session arrived from another node (`ok`), or the move failed at
 /// `stage`; a move that completed also records how long it took.
-pub fn handover(outcome: &'static str, seconds: Option<f64>) {
+pub fn handover_ended(outcome: &'static str, seconds: Option<f64>) {
+    gauge!(HANDOVERS_ARRIVING).decrement(1.0);
     counter!(HANDOVERS, "outcome" => outcome).increment(1);
     if let Some(seconds) = seconds {
         histogram!(HANDOVER_SECONDS).record(seconds);

@@ -331,6 +331,11 @@ impl SessionActor {
         if self.closing {
             return;
         }
+        if self.handover.is_incoming() {
+            // Tells the old node, and closes through here again.
+            self.fail_incoming(reason.as_str(), ctx);
+            return;
+        }
         self.closing = true;
         debug!(parent: &self.span, reason = reason.as_str(), "session closed");
         // A client that asked to close just sees its GET end; others are told.

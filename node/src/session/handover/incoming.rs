@@ -142,6 +142,7 @@ impl SessionActor {
     /// The arriving session's actor has started: the client has
     /// upgradeTimeout to complete the upgrade.
     pub(in crate::session) fn start_incoming(&mut self, ctx: &mut Context<Self>) {
+        metrics::handover_started();
         let timeout = ctx.run_later(self.config.upgrade_timeout, |act, ctx| {
             let _enter = act.span.clone().entered();
             act.fail_incoming("upgrade timeout", ctx);
@@ -331,7 +332,7 @@ impl SessionActor {
         self.resume_heartbeat(next_ping_ms, pong_due_ms, ctx);
         self.set_counted(true);
         let elapsed = incoming.started.elapsed();
-        metrics::handover("ok", Some(elapsed.as_secs_f64()));
+        metrics::handover_ended("ok", Some(elapsed.as_secs_f64()));
         info!(from = %incoming.owner, ms = elapsed.as_millis() as u64, "session moved here");
         let link = match &self.active {
             Active::WebSocket(link) => link.id,
@@ -378,7 +379,7 @@ impl SessionActor {
             };
             peers.tell(&incoming.owner, &self.sid, self.endpoint, abort);
         }
-        metrics::handover(stage, None);
+        metrics::handover_ended(stage, None);
         warn!(from = %incoming.owner, stage, "session could not move here; the client will reconnect");
         self.close(CloseReason::TransportClose, ctx);
     }
