@@ -3,7 +3,7 @@
 //! session moves there.
 
 use serde_json::json;
-use switchyard_e2e::{run_js, ClusterFixture};
+use switchyard_e2e::{run_js, run_py, ClusterFixture};
 
 #[actix_rt::test]
 async fn fifty_default_clients_all_end_on_websocket() {
@@ -127,4 +127,20 @@ async fn a_move_cut_short_by_killing_the_old_node() {
 #[actix_rt::test]
 async fn a_move_cut_short_by_killing_the_new_node() {
     interrupted_by_kill("taker", 1).await;
+}
+
+#[actix_rt::test]
+async fn python_clients_with_default_transports_end_on_websocket() {
+    let cluster = ClusterFixture::start(3, &[]).await;
+    let plan = json!({ "url": cluster.url(), "clients": 20, "rooms": 3 });
+    let report = run_py("cluster_clients.py", &plan).await;
+    assert_eq!(report["errors"], json!([]), "{report}\n{}", cluster.logs());
+    assert_eq!(report["connected"], 20, "{report}");
+    assert_eq!(report["transports"], json!({ "websocket": 20 }), "{report}");
+    let moved = cluster
+        .metric_sum(r#"switchyard_handovers_total{outcome="ok"}"#)
+        .await;
+    let all = cluster.metric_sum("switchyard_handovers_total").await;
+    assert_eq!(all, moved, "failed handovers\n{}", cluster.logs());
+    assert!(moved >= 5.0, "{moved} handovers");
 }
