@@ -144,3 +144,48 @@ async fn python_clients_with_default_transports_end_on_websocket() {
     assert_eq!(all, moved, "failed handovers\n{}", cluster.logs());
     assert!(moved >= 5.0, "{moved} handovers");
 }
+
+#[actix_rt::test]
+async fn acks_pending_across_a_move_are_answered() {
+    let cluster = ClusterFixture::start(3, &[]).await;
+    let taker = cluster.node(1);
+    let (host, port) = taker.addr().split_once(':').expect("host:port");
+    let plan = json!({
+        "owner": cluster.node(0).url(),
+        "taker": { "host": host, "port": port.parse::<u16>().expect("port") },
+    });
+    let report = run_js("cluster-handover-acks.mjs", &plan).await;
+    assert_eq!(report.get("timedOut"), None, "{report}\n{}", cluster.logs());
+    assert_eq!(report.get("disconnect"), None, "{report}");
+    assert!(
+        report["sid"]
+            .as_str()
+            .is_some_and(|sid| sid.starts_with("node0-")),
+        "{report}"
+    );
+    // The server asked over polling on node0; the session then moved to node1.
+    assert_eq!(report["askTransport"], "polling", "{report}");
+    assert_eq!(report["transport"], "websocket", "{report}");
+    assert_eq!(
+        taker
+            .metric(r#"switchyard_handovers_total{outcome="ok"}"#)
+            .await,
+        1.0
+    );
+    // The answer given on node1 reached the task waiting on node0, and that
+    // task's reply came back through node0's tombstone.
+    assert_eq!(
+        report["requestAck"],
+        json!({ "ok": true, "args": ["q", 1, "answered-after-move"] }),
+        "{report}"
+    );
+    let id = report["socketId"].as_str().expect("socket id");
+    let mut rooms = vec!["bench", "r1", id];
+    rooms.sort();
+    assert_eq!(
+        report["fetched"],
+        json!([{ "self": true, "rooms": rooms, "data": { "moved": true } }]),
+        "{report}"
+    );
+    assert_eq!(report["echo"], "still here", "{report}");
+}
