@@ -291,10 +291,15 @@ impl SocketIoClient {
                     frames: broadcast.frames.clone(),
                 })
             }
+            // The socket is the new node's to act on: it answers the same
+            // operation there, from the moved state.
+            SocketCommand::Op(op) => {
+                let _ = op.reply.send(None);
+                None
+            }
             // Answered from what is still here (nothing, once released).
             command @ (SocketCommand::Rooms { .. }
             | SocketCommand::Data { .. }
-            | SocketCommand::Op(_)
             | SocketCommand::AckTimeout { .. }) => {
                 use crate::app::EngineApp as _;
                 self.on_command(command, cx);

@@ -26,6 +26,8 @@
 
 mod incoming;
 mod outgoing;
+#[cfg(test)]
+mod tests;
 
 use actix::SpawnHandle;
 pub(crate) use incoming::Incoming;
