@@ -7,10 +7,11 @@
 // Usage: node js/cluster-ops.mjs '<json plan>'
 // plan: { nodes: [url...], mode: "ops" | "frozen" }
 //   ops:    every operation across the nodes, then one report.
-//   frozen: phase 1 connects one client per node and reports; phase 2 (on a
-//           line on stdin) starts a fetch, a broadcast with acks and a
-//           server-side emit, reports that they were sent; phase 3 (on
-//           another line) reports their results and how long each took.
+//   frozen: phase 1 connects one client per node (and a "doomed" one on
+//           node 1) and reports; phase 2 (on a line on stdin) starts every
+//           operation, reports that they were sent; phase 3 (on another
+//           line) reports their results, how long each took, and what they
+//           did.
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 
@@ -22,10 +23,13 @@ const timer = setTimeout(() => {
 const stdin = createInterface({ input: process.stdin });
 const nextLine = () => new Promise((resolve) => stdin.once("line", resolve));
 
-const ack = (socket, event, ...args) =>
+// The ack's arguments, all of them.
+const ackAll = (socket, event, ...args) =>
   new Promise((resolve, reject) =>
-    socket.timeout(30000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response[0]))),
+    socket.timeout(30000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
   );
+// The ack's first argument.
+const ack = async (socket, event, ...args) => (await ackAll(socket, event, ...args))[0];
 
 // A client on `node`; it answers `question` with its socket id, and
 // `question-some` only when `answers` is set.
@@ -99,20 +103,28 @@ const caller = await open(0, -1);
 await ack(caller.socket, "join", "caller");
 const clients = [];
 for (let node = 0; node < plan.nodes.length; node += 1) clients.push(await open(node, 0));
+const doomed = await open(1, 1);
+await ack(doomed.socket, "join", "doomed");
 console.log(JSON.stringify({ ids: clients.map((c) => c.socket.id) }));
 await nextLine();
+const others = { except: ["caller", "doomed"] };
 const pending = {
-  fetch: timed(ack(caller.socket, "fetch-sockets", except)),
-  acks: timed(ack(caller.socket, "broadcast-with-ack", except, "question", 20000)),
+  fetch: timed(ackAll(caller.socket, "fetch-sockets", others)),
+  acks: timed(ack(caller.socket, "broadcast-with-ack", others, "question", 20000)),
   serverSide: timed(ack(caller.socket, "server-side-emit", "hello")),
+  join: timed(ack(caller.socket, "sockets-join", others, "frozen-join")),
+  leave: timed(ack(caller.socket, "sockets-leave", others, "bench")),
+  disconnect: timed(ack(caller.socket, "disconnect-sockets", { to: ["doomed"] }, false)),
 };
 console.log(JSON.stringify({ sent: true }));
 await nextLine();
-const report = {
-  fetch: await pending.fetch,
-  acks: await pending.acks,
-  serverSide: await pending.serverSide,
-};
+const report = {};
+for (const [name, result] of Object.entries(pending)) report[name] = await result;
+// What they did, now that the frozen node is gone.
+report.joined = ids(await ack(caller.socket, "fetch-sockets", { to: ["frozen-join"] }));
+report.inBench = ids(await ack(caller.socket, "fetch-sockets", { to: ["bench"] }));
+report.doomedReason = await doomed.disconnected;
+report.caller = caller.socket.id;
 clearTimeout(timer);
 caller.socket.close();
 for (const c of clients) c.socket.close();

@@ -109,6 +109,15 @@ async fn interrupted_by_kill(kill: &str, killed: usize) {
         "{kill} killed: the client closed with {}",
         report["closeReason"]
     );
+    if killed == 0 {
+        // The new node counted the failed move.
+        let taker = cluster.node(1);
+        let all = taker.metric("switchyard_handovers_total").await;
+        let ok = taker
+            .metric(r#"switchyard_handovers_total{outcome="ok"}"#)
+            .await;
+        assert!(all - ok >= 1.0, "{all} handovers, {ok} ok");
+    }
     // Nothing stays half-way: every session on the survivors ends once its
     // client has gone, including the ones that were moving.
     for index in [survivor, 2] {

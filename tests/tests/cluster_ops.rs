@@ -167,11 +167,21 @@ async fn operations_finish_early_when_a_node_is_killed_during_the_request() {
     let report = script.report().await;
     let logs = cluster.logs();
 
-    // Each ends well before its timeout (5 s, 20 s, 5 s) with the
-    // survivors' answers.
-    let fetch = &report["fetch"];
+    // Each completes (no timeout) with the survivors' answers: membership
+    // dropped the killed node, so nobody waited for it.
+    eprintln!(
+        "ms: fetch {}, acks {}, server-side {}, join {}, leave {}, disconnect {}",
+        report["fetch"]["ms"],
+        report["acks"]["ms"],
+        report["serverSide"]["ms"],
+        report["join"]["ms"],
+        report["leave"]["ms"],
+        report["disconnect"]["ms"]
+    );
+    let fetch = &report["fetch"]["result"];
+    assert_eq!(fetch[1], true, "fetch incomplete: {report}\n{logs}");
     let fetched: Vec<String> = {
-        let mut list: Vec<String> = fetch["result"]
+        let mut list: Vec<String> = fetch[0]
             .as_array()
             .expect("sockets")
             .iter()
@@ -181,13 +191,21 @@ async fn operations_finish_early_when_a_node_is_killed_during_the_request() {
         list
     };
     assert_eq!(fetched, survivors, "{report}\n{logs}");
-    assert!(fetch["ms"].as_u64().expect("ms") < 4500, "{report}");
-    let acks = &report["acks"];
-    assert_eq!(acks["result"]["ok"], true, "{report}\n{logs}");
-    assert_eq!(sorted_strings(&acks["result"]["answers"]), survivors);
-    assert!(acks["ms"].as_u64().expect("ms") < 10_000, "{report}");
-    let server_side = &report["serverSide"];
-    assert_eq!(server_side["result"]["ok"], true, "{report}\n{logs}");
-    assert_eq!(sorted_strings(&server_side["result"]["answers"]), ["node1"]);
-    assert!(server_side["ms"].as_u64().expect("ms") < 4500, "{report}");
+    let acks = &report["acks"]["result"];
+    assert_eq!(acks["ok"], true, "{report}\n{logs}");
+    assert_eq!(sorted_strings(&acks["answers"]), survivors);
+    let server_side = &report["serverSide"]["result"];
+    assert_eq!(server_side["ok"], true, "{report}\n{logs}");
+    assert_eq!(sorted_strings(&server_side["answers"]), ["node1"]);
+    for op in ["join", "leave", "disconnect"] {
+        assert_eq!(
+            report[op]["result"],
+            json!({ "ok": true }),
+            "{op}: {report}\n{logs}"
+        );
+    }
+    // And they did what they said, on the survivors.
+    assert_eq!(report["joined"], json!(survivors), "{report}");
+    assert_eq!(report["inBench"], json!([report["caller"]]), "{report}");
+    assert_eq!(report["doomedReason"], "io server disconnect", "{report}");
 }

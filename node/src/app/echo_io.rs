@@ -94,27 +94,10 @@ fn on_connection(socket: &mut SocketSetup<'_>) {
 /// `broadcast` ({to: [rooms], except: [rooms]}, event, ...args): a broadcast
 /// to several rooms with exceptions, the sender included unless excepted.
 fn broadcast(socket: &Socket, payload: Payload) {
-    #[derive(serde::Deserialize)]
-    struct Targets {
-        #[serde(default)]
-        to: Vec<String>,
-        #[serde(default)]
-        except: Vec<String>,
-    }
-    let targets = payload
-        .args
-        .first()
-        .and_then(|arg| serde_json::from_str::<Targets>(arg.get()).ok());
-    let (Some(targets), Some(event)) = (targets, string_arg(&payload, 1)) else {
+    let operator = echo_ops::targets(socket, &payload);
+    let (Some(operator), Some(event)) = (operator, string_arg(&payload, 1)) else {
         return;
     };
-    let mut operator = socket.io().of(socket.ns());
-    for room in targets.to {
-        operator = operator.to(room);
-    }
-    for room in targets.except {
-        operator = operator.except(room);
-    }
     operator.emit(&event, rest(payload, 2));
 }
 

@@ -34,32 +34,38 @@ pub(super) fn on_connection(socket: &mut SocketSetup<'_>) {
     socket.on("fetch-sockets", |socket, payload, ack| {
         let operator = targets(socket, &payload);
         answer_later(ack, async move {
-            let sockets = operator.fetch_sockets().await.unwrap_or_else(|e| e.partial);
+            let Some(operator) = operator else {
+                return vec![json!([]), json!(false)];
+            };
+            let (sockets, complete) = match operator.fetch_sockets().await {
+                Ok(sockets) => (sockets, true),
+                Err(timeout) => (timeout.partial, false),
+            };
             let list: Vec<Value> = sockets
                 .into_iter()
                 .map(|s| json!({ "id": s.id, "rooms": s.rooms, "data": s.data }))
                 .collect();
-            Value::Array(list)
+            vec![Value::Array(list), Value::Bool(complete)]
         });
     });
     socket.on("sockets-join", |socket, payload, ack| {
         let (operator, room) = (targets(socket, &payload), string_arg(&payload, 1));
         answer_later(ack, async move {
-            let ok = match room {
-                Some(room) => operator.sockets_join(&room).await.is_ok(),
-                None => false,
+            let ok = match (operator, room) {
+                (Some(operator), Some(room)) => operator.sockets_join(&room).await.is_ok(),
+                _ => false,
             };
-            json!({ "ok": ok })
+            vec![json!({ "ok": ok })]
         });
     });
     socket.on("sockets-leave", |socket, payload, ack| {
         let (operator, room) = (targets(socket, &payload), string_arg(&payload, 1));
         answer_later(ack, async move {
-            let ok = match room {
-                Some(room) => operator.sockets_leave(&room).await.is_ok(),
-                None => false,
+            let ok = match (operator, room) {
+                (Some(operator), Some(room)) => operator.sockets_leave(&room).await.is_ok(),
+                _ => false,
             };
-            json!({ "ok": ok })
+            vec![json!({ "ok": ok })]
         });
     });
     socket.on("disconnect-sockets", |socket, payload, ack| {
@@ -69,7 +75,11 @@ pub(super) fn on_connection(socket: &mut SocketSetup<'_>) {
             .get(1)
             .is_some_and(|arg| arg.get().trim() == "true");
         answer_later(ack, async move {
-            json!({ "ok": operator.disconnect_sockets(close).await.is_ok() })
+            let ok = match operator {
+                Some(operator) => operator.disconnect_sockets(close).await.is_ok(),
+                None => false,
+            };
+            vec![json!({ "ok": ok })]
         });
     });
     socket.on("broadcast-with-ack", broadcast_with_ack);
@@ -83,7 +93,7 @@ pub(super) fn on_connection(socket: &mut SocketSetup<'_>) {
                 Ok(answers) => (true, answers),
                 Err(timeout) => (false, timeout.received),
             };
-            json!({ "ok": ok, "answers": answers_json(answers) })
+            vec![json!({ "ok": ok, "answers": answers_json(answers) })]
         });
     });
 }
@@ -107,8 +117,8 @@ fn broadcast_with_ack(socket: &Socket, payload: Payload, ack: Option<Ack>) {
         .args
         .get(2)
         .and_then(|arg| arg.get().parse::<u64>().ok());
-    let (Some(event), Some(timeout)) = (event, timeout) else {
-        answer_later(ack, async { json!({ "ok": false, "answers": [] }) });
+    let (Some(operator), Some(event), Some(timeout)) = (operator, event, timeout) else {
+        answer_later(ack, async { vec![json!({ "ok": false, "answers": [] })] });
         return;
     };
     let args = rest(payload, 3);
@@ -121,25 +131,22 @@ fn broadcast_with_ack(socket: &Socket, payload: Payload, ack: Option<Ack>) {
             Ok(answers) => (true, answers),
             Err(timeout) => (false, timeout.received),
         };
-        json!({ "ok": ok, "answers": answers_json(answers) })
+        vec![json!({ "ok": ok, "answers": answers_json(answers) })]
     });
 }
 
-/// The sockets that the first argument, `{to: [rooms], except: [rooms]}`,
-/// names in the socket's namespace.
-fn targets(socket: &Socket, payload: &Payload) -> BroadcastOperator {
-    #[derive(serde::Deserialize, Default)]
+/// The sockets that the first argument, `{to: [rooms], except: [rooms]}`
+/// (both optional), names in the socket's namespace; `None` if the first
+/// argument is not such an object.
+pub(super) fn targets(socket: &Socket, payload: &Payload) -> Option<BroadcastOperator> {
+    #[derive(serde::Deserialize)]
     struct Targets {
         #[serde(default)]
         to: Vec<String>,
         #[serde(default)]
         except: Vec<String>,
     }
-    let targets: Targets = payload
-        .args
-        .first()
-        .and_then(|arg| serde_json::from_str(arg.get()).ok())
-        .unwrap_or_default();
+    let targets: Targets = serde_json::from_str(payload.args.first()?.get()).ok()?;
     let mut operator = socket.io().of(socket.ns());
     for room in targets.to {
         operator = operator.to(room);
@@ -147,7 +154,7 @@ fn targets(socket: &Socket, payload: &Payload) -> BroadcastOperator {
     for room in targets.except {
         operator = operator.except(room);
     }
-    operator
+    Some(operator)
 }
 
 /// Each answer as the array of its arguments.
@@ -165,15 +172,18 @@ fn answers_json(answers: Vec<Payload>) -> Vec<Value> {
         .collect()
 }
 
-/// Runs `work` and acks the client with its value, if it asked for an ack.
-fn answer_later(ack: Option<Ack>, work: impl std::future::Future<Output = Value> + 'static) {
+/// Runs `work` and acks the client with the arguments it yields, if the
+/// client asked for an ack.
+fn answer_later(ack: Option<Ack>, work: impl std::future::Future<Output = Vec<Value>> + 'static) {
     actix::spawn(async move {
-        let value = work.await;
+        let values = work.await;
         let Some(ack) = ack else {
             return;
         };
-        if let Ok(raw) = RawValue::from_string(value.to_string()) {
-            ack.send(Payload::new(vec![raw]));
+        let args: Result<Vec<Box<RawValue>>, _> =
+            values.iter().map(serde_json::value::to_raw_value).collect();
+        if let Ok(args) = args {
+            ack.send(Payload::new(args));
         }
     });
 }
