@@ -7,14 +7,13 @@
 // plan: { url, clients, transports }
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
+import { ackWithin } from "./lib.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const stdin = createInterface({ input: process.stdin });
 const nextLine = () => new Promise((resolve) => stdin.once("line", resolve));
-const ack = (socket, event, ...args) =>
-  new Promise((resolve, reject) =>
-    socket.timeout(5000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
-  );
+const ack = ackWithin(5000);
+// Connected again, however many reconnection attempts fail first.
 const connected = (socket) =>
   socket.connected ? Promise.resolve() : new Promise((resolve) => socket.once("connect", resolve));
 

@@ -11,6 +11,7 @@
 // plan: { owner: url, taker: {host, port} }
 import { NodeWebSocket, NodeXHR } from "engine.io-client";
 import { io } from "socket.io-client";
+import { ack } from "./lib.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const report = {};
@@ -41,10 +42,7 @@ class GatedWebSocket extends NodeWebSocket {
   }
 }
 
-const ack = (event, ...args) =>
-  new Promise((resolve, reject) =>
-    socket.timeout(15000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
-  );
+const ask = (event, ...args) => ack(socket, event, ...args);
 
 socket = io(plan.owner, {
   forceNew: true,
@@ -67,19 +65,19 @@ await new Promise((resolve, reject) => {
   socket.once("connect_error", reject);
 });
 report.sid = socket.io.engine.id;
-await ack("set-data", { moved: true });
-await ack("join", "r1");
+await ask("set-data", { moved: true });
+await ask("join", "r1");
 
-const requested = ack("request-ack", "ask", 8000, "q", 1);
+const requested = ask("request-ack", "ask", 8000, "q", 1);
 await askArrived;
 openGate();
 await upgraded;
 report.transport = socket.io.engine.transport.name;
 report.requestAck = (await requested)[0];
 
-const [found] = await ack("fetch-sockets", { to: ["r1"] });
+const [found] = await ask("fetch-sockets", { to: ["r1"] });
 report.fetched = found.map((s) => ({ self: s.id === socket.id, rooms: s.rooms.sort(), data: s.data }));
 report.socketId = socket.id;
-const [echoed] = await ack("echo", "still here");
+const [echoed] = await ask("echo", "still here");
 report.echo = echoed;
 finish();

@@ -9,6 +9,7 @@
 // plan: { lb, owner: {url, pid}, taker: {host, port, pid}, kill: "owner"|"taker",
 //         bystanders: [url...] }
 import { io } from "socket.io-client";
+import { ack, connected } from "./lib.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const report = { bystanderDisconnects: [], errors: [] };
@@ -25,17 +26,7 @@ function finish() {
   process.exit(0);
 }
 
-const ack = (socket, event, ...args) =>
-  new Promise((resolve, reject) =>
-    socket.timeout(10000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
-  );
 
-const connected = (socket) =>
-  new Promise((resolve, reject) => {
-    if (socket.connected) return resolve();
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  });
 
 // Bystanders on the nodes that survive: in room "calm", echoing.
 const bystanders = [];

@@ -10,6 +10,7 @@
 // Usage: node js/cluster-handover-load.mjs '<json plan>'
 // plan: { url, nodes: [url...], clients, waves, waveGapMs, ratePerSec, tailMs }
 import { io } from "socket.io-client";
+import { ack, connected, upgraded } from "./lib.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const errors = [];
@@ -28,16 +29,7 @@ function finish(extra) {
   process.exit(0);
 }
 
-const ack = (socket, event, ...args) =>
-  new Promise((resolve, reject) =>
-    socket.timeout(10000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
-  );
 
-const connected = (socket) =>
-  new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  });
 
 // A member of "bench": what it heard, and the last number sent before it
 // connected (everything after must arrive).
@@ -52,24 +44,8 @@ async function member(name, url, options) {
   return state;
 }
 
-function upgraded(state) {
-  const engine = state.socket.io.engine;
-  if (engine.transport.name === "websocket") return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      fail({ name: state.name, upgrade: "none within 10 s" });
-      resolve();
-    }, 10000);
-    engine.once("upgrade", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    engine.once("upgradeError", (err) => {
-      clearTimeout(timer);
-      fail({ name: state.name, upgrade: String(err) });
-      resolve();
-    });
-  });
+function awaitUpgrade(state) {
+  return upgraded(state.socket).catch((err) => fail({ name: state.name, upgrade: String(err) }));
 }
 
 let finishing = false;
@@ -96,7 +72,7 @@ for (let wave = 0; wave < plan.waves; wave += 1) {
       (async () => {
         const state = await member(`client-${i}`, plan.url, {});
         await ack(state.socket, "set-data", { index: i });
-        await upgraded(state);
+        await awaitUpgrade(state);
         return state;
       })().catch((err) => fail({ client: i, error: String(err) })),
     );

@@ -7,6 +7,7 @@
 // With awaitUpgrade, each client first waits until its engine has upgraded
 // to WebSocket (a failed upgrade is reported in upgradeErrors).
 import { io } from "socket.io-client";
+import { ack, upgraded } from "./lib.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const report = {
@@ -35,10 +36,6 @@ function finish() {
   process.exit(0);
 }
 
-const ack = (socket, event, ...args) =>
-  new Promise((resolve, reject) =>
-    socket.timeout(10000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
-  );
 
 async function client(index) {
   const socket = io(plan.url, { transports: plan.transports, forceNew: true, reconnection: false });
@@ -53,31 +50,13 @@ async function client(index) {
     socket.once("connect_error", (err) => reject(err));
   }).catch((err) => report.connectErrors.push({ index, error: String(err) }));
   if (!socket.connected) return { heard: 0, socket };
-  if (plan.awaitUpgrade) await upgraded(socket, index);
+  if (plan.awaitUpgrade) {
+    await upgraded(socket).catch((err) => report.upgradeErrors.push({ index, error: String(err) }));
+  }
   await ack(socket, "join", room);
   return { socket, room, heard: () => heard };
 }
 
-// Resolves once the engine runs on WebSocket, or reports why it does not.
-function upgraded(socket, index) {
-  const engine = socket.io.engine;
-  if (engine.transport.name === "websocket") return Promise.resolve();
-  return new Promise((resolve) => {
-    const fail = (error) => {
-      report.upgradeErrors.push({ index, error: String(error) });
-      resolve();
-    };
-    const timer = setTimeout(() => fail("no upgrade within 10 s"), 10000);
-    engine.once("upgrade", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    engine.once("upgradeError", (err) => {
-      clearTimeout(timer);
-      fail(err);
-    });
-  });
-}
 
 async function rounds(state, index) {
   const { socket, room } = state;

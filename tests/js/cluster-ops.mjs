@@ -14,6 +14,7 @@
 //           did.
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
+import { ackWithin } from "./lib.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const timer = setTimeout(() => {
@@ -24,10 +25,7 @@ const stdin = createInterface({ input: process.stdin });
 const nextLine = () => new Promise((resolve) => stdin.once("line", resolve));
 
 // The ack's arguments, all of them.
-const ackAll = (socket, event, ...args) =>
-  new Promise((resolve, reject) =>
-    socket.timeout(30000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
-  );
+const ackAll = ackWithin(30000);
 // The ack's first argument.
 const ack = async (socket, event, ...args) => (await ackAll(socket, event, ...args))[0];
 

@@ -7,6 +7,7 @@
 // Usage: node js/cluster-rooms.mjs '<json plan>'
 // plan: { nodes: [url...], rooms: [name...], seqs, transports }
 import { io } from "socket.io-client";
+import { ack } from "./lib.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const timer = setTimeout(() => {
@@ -14,10 +15,6 @@ const timer = setTimeout(() => {
   process.exit(1);
 }, plan.timeoutMs ?? 30000);
 
-const ack = (socket, event, ...args) =>
-  new Promise((resolve, reject) =>
-    socket.timeout(10000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
-  );
 
 async function open(node, room) {
   const socket = io(plan.nodes[node], { transports: plan.transports, forceNew: true, reconnection: false });

@@ -5,6 +5,7 @@
 // Usage: node js/socketio-client.mjs '<json plan>'
 // plan: { url, transports, scenario: "basics" | "rooms" | "namespaces" }
 import { io } from "socket.io-client";
+import { ackWithin } from "./lib.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const options = { transports: plan.transports, forceNew: true, reconnection: false };
@@ -24,10 +25,7 @@ function connect(nsp, extra = {}) {
 
 const next = (socket, event) => new Promise((resolve) => socket.once(event, (...args) => resolve(args)));
 // Every argument of the ack, not only the first.
-const ack = (socket, event, ...args) =>
-  new Promise((resolve, reject) =>
-    socket.timeout(5000).emit(event, ...args, (err, ...response) => (err ? reject(err) : resolve(response))),
-  );
+const ack = ackWithin(5000);
 // Buffers become plain arrays in the report so JSON can carry them.
 const plain = (value) =>
   JSON.parse(

@@ -150,6 +150,52 @@ impl SocketIoClient {
         cx.relay(super::migrate::ack_answer(nsp, ack, payload));
     }
 
+    /// Waits up to `timeout` for the client's answer to ack `id`.
+    pub(super) fn await_ack(
+        &mut self,
+        nsp: Arc<str>,
+        id: u64,
+        timeout: std::time::Duration,
+        reply: AckReply,
+        cx: &mut AppCx<'_>,
+    ) {
+        let timer = cx.later(
+            timeout,
+            SocketCommand::AckTimeout {
+                nsp: nsp.clone(),
+                id,
+            },
+        );
+        self.pending.insert(id, PendingAck { nsp, reply, timer });
+    }
+
+    /// Puts the socket in `rooms` on this node, and in its namespace's
+    /// group; returns every group it joined.
+    pub(super) fn join_rooms(
+        &self,
+        socket: &Socket,
+        rooms: impl IntoIterator<Item = Room>,
+        cx: &mut AppCx<'_>,
+    ) -> Vec<RoomKey> {
+        let keys: Vec<RoomKey> = rooms
+            .into_iter()
+            .map(Some)
+            .chain([None])
+            .map(|room| RoomKey {
+                nsp: socket.nsp_arc(),
+                room,
+            })
+            .collect();
+        for key in &keys {
+            self.io.rooms().do_send(Join {
+                key: key.clone(),
+                socket: socket.id().clone(),
+                session: cx.session(),
+            });
+        }
+        keys
+    }
+
     /// Takes the socket out of its rooms on this node.
     pub(super) fn leave_rooms(&self, state: &SocketState) {
         let nsp = state.socket.nsp_arc();
@@ -233,15 +279,7 @@ impl EngineApp for SocketIoClient {
                 }
                 let id = next_ack_id();
                 cx.send_all(&frames(&Packet::event(&nsp, &event, payload, Some(id))));
-                let timer = cx.later(
-                    timeout,
-                    SocketCommand::AckTimeout {
-                        nsp: nsp.clone(),
-                        id,
-                    },
-                );
-                let reply = AckReply::Direct(reply);
-                self.pending.insert(id, PendingAck { nsp, reply, timer });
+                self.await_ack(nsp, id, timeout, AckReply::Direct(reply), cx);
             }
             SocketCommand::AckTimeout { id, .. } => {
                 if let Some(pending) = self.pending.remove(&id) {

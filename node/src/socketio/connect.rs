@@ -18,10 +18,7 @@ use super::{
     socket::{Socket, SocketSetup},
     SocketCommand, SocketId,
 };
-use crate::{
-    room::{Join, RoomKey},
-    session::AppCx,
-};
+use crate::session::AppCx;
 
 /// A CONNECT whose middleware is still running.
 pub(super) struct Connecting {
@@ -139,16 +136,7 @@ impl SocketIoClient {
         if let Some(timer) = self.connect_timer.take() {
             cx.cancel(timer);
         }
-        for room in [None, Some(id.room())] {
-            self.io.rooms().do_send(Join {
-                key: RoomKey {
-                    nsp: nsp.clone(),
-                    room,
-                },
-                socket: id.clone(),
-                session: cx.session(),
-            });
-        }
+        self.join_rooms(&socket, [id.room()], cx);
         let mut state = SocketState {
             socket,
             handlers: HashMap::new(),

@@ -3,10 +3,10 @@
 use std::{sync::Arc, time::Instant};
 
 use super::{
-    ack::{AckReply, PendingAck},
+    ack::AckReply,
     broadcast::{AckEvent, Broadcast, BroadcastId},
     client::SocketIoClient,
-    SocketCommand, SocketId,
+    SocketId,
 };
 use crate::session::AppCx;
 
@@ -57,21 +57,8 @@ impl SocketIoClient {
         cx.send_all(&broadcast.frames);
         if let Some(acks) = &broadcast.acks {
             let _ = acks.events.send(AckEvent::Delivered);
-            let timer = cx.later(
-                acks.timeout,
-                SocketCommand::AckTimeout {
-                    nsp: broadcast.nsp.clone(),
-                    id: acks.id,
-                },
-            );
-            self.pending.insert(
-                acks.id,
-                PendingAck {
-                    nsp: broadcast.nsp.clone(),
-                    reply: AckReply::Broadcast(acks.events.clone()),
-                    timer,
-                },
-            );
+            let reply = AckReply::Broadcast(acks.events.clone());
+            self.await_ack(broadcast.nsp.clone(), acks.id, acks.timeout, reply, cx);
         }
     }
 

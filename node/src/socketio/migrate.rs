@@ -25,7 +25,7 @@ use switchyard_shared::{
 };
 
 use super::{
-    ack::{next_ack_id, AckReply, PendingAck},
+    ack::{next_ack_id, AckReply},
     broadcast::{AckEvent, Broadcast, BroadcastId},
     client::{SocketIoClient, SocketState},
     frames,
@@ -35,7 +35,7 @@ use super::{
 };
 use crate::{
     app::{ImportError, Ready},
-    room::{Join, RoomKey, Subscribed},
+    room::Subscribed,
     session::AppCx,
 };
 
@@ -146,18 +146,7 @@ impl SocketIoClient {
                 self.io.clone(),
             );
             let rooms: HashSet<Room> = moved.rooms.into_iter().map(Room::from).collect();
-            for room in rooms.iter().cloned().map(Some).chain([None]) {
-                let key = RoomKey {
-                    nsp: nsp.clone(),
-                    room,
-                };
-                keys.push(key.clone());
-                self.io.rooms().do_send(Join {
-                    key,
-                    socket: id.clone(),
-                    session: cx.session(),
-                });
-            }
+            keys.extend(self.join_rooms(&socket, rooms.iter().cloned(), cx));
             let mut state = SocketState {
                 socket,
                 handlers: Default::default(),
@@ -238,22 +227,13 @@ impl SocketIoClient {
             } => {
                 // The ack is awaited here; the new node relays the answer.
                 let id = next_ack_id();
-                let frames = frames(&Packet::event(&nsp, &event, payload, Some(id)));
-                let timer = cx.later(
-                    timeout,
-                    SocketCommand::AckTimeout {
-                        nsp: nsp.clone(),
-                        id,
-                    },
-                );
                 let item = RelayItem::Emit {
                     nsp: nsp.to_string(),
                     socket: socket.to_string(),
                     ack: Some(id),
-                    frames,
+                    frames: frames(&Packet::event(&nsp, &event, payload, Some(id))),
                 };
-                let reply = AckReply::Direct(reply);
-                self.pending.insert(id, PendingAck { nsp, reply, timer });
+                self.await_ack(nsp, id, timeout, AckReply::Direct(reply), cx);
                 Some(item)
             }
             SocketCommand::Join { nsp, socket, room } => Some(RelayItem::Join {

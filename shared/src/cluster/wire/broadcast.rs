@@ -4,11 +4,10 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use bytestring::ByteString;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    envelope::{envelope, open, Reader, BLOB_BINARY, BLOB_TEXT},
+    envelope::{envelope, frame_blobs, open},
     header::{Header, KIND_BROADCAST},
     WireError,
 };
@@ -73,7 +72,7 @@ impl WireBroadcast {
             Header::Broadcast(header) => header,
             other => return Err(other.wrong_kind(KIND_BROADCAST)),
         };
-        let frames = read_frames(&mut reader, header.frames)?;
+        let frames = reader.frames(header.frames)?;
         reader.finish()?;
         Ok(Self {
             origin: header.origin.into_owned(),
@@ -87,38 +86,11 @@ impl WireBroadcast {
     }
 }
 
-/// The blobs of encoded frames: text frames as text blobs, binary as binary.
-pub(super) fn frame_blobs(frames: &[Frame]) -> Vec<(u8, &[u8])> {
-    frames
-        .iter()
-        .map(|frame| match frame {
-            Frame::Text(text) => (BLOB_TEXT, text.as_bytes().as_ref()),
-            Frame::Binary(bytes) => (BLOB_BINARY, bytes.as_ref()),
-        })
-        .collect()
-}
-
-/// Reads `count` frame blobs. The count is untrusted: it bounds the loop,
-/// never an allocation, and the loop stops at the first missing blob.
-pub(super) fn read_frames(reader: &mut Reader, count: u64) -> Result<Vec<Frame>, WireError> {
-    let mut frames = Vec::new();
-    for _ in 0..count {
-        let frame = match reader.blob()? {
-            (BLOB_TEXT, data) => {
-                Frame::Text(ByteString::try_from(data).map_err(|_| WireError::InvalidUtf8)?)
-            }
-            (BLOB_BINARY, data) => Frame::Binary(data),
-            (kind, _) => return Err(WireError::UnexpectedBlob(kind)),
-        };
-        frames.push(frame);
-    }
-    Ok(frames)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::cluster::wire::envelope::tests::{raw, with_tail};
+    use bytestring::ByteString;
     use proptest::prelude::*;
 
     pub(crate) fn broadcast() -> WireBroadcast {

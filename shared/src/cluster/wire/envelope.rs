@@ -5,6 +5,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{WireError, VERSION};
+use crate::engine::Frame;
 
 /// Blob kind of a text frame; its bytes must be UTF-8.
 pub(super) const BLOB_TEXT: u8 = 0;
@@ -18,6 +19,17 @@ const BLOB_MAX: u8 = BLOB_BODY;
 const BLOB_PREFIX_LEN: usize = 5;
 /// Bytes before the header JSON: the version and the header length.
 const ENVELOPE_PREFIX_LEN: usize = 5;
+
+/// The blobs of encoded frames: text frames as text blobs, binary as binary.
+pub(super) fn frame_blobs<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Vec<(u8, &'a [u8])> {
+    frames
+        .into_iter()
+        .map(|frame| match frame {
+            Frame::Text(text) => (BLOB_TEXT, text.as_bytes().as_ref()),
+            Frame::Binary(bytes) => (BLOB_BINARY, bytes.as_ref()),
+        })
+        .collect()
+}
 
 /// Frames a header and blobs, or an empty buffer (which no decode accepts)
 /// when a part cannot be framed.
@@ -106,6 +118,24 @@ impl Reader {
             .and_then(|len| self.take(len))
             .ok_or(WireError::TruncatedBlob)?;
         Ok((kind, data))
+    }
+
+    /// The next `count` blobs as engine.io frames. The count is untrusted:
+    /// it bounds the loop, never an allocation, and the loop stops at the
+    /// first missing blob.
+    pub(super) fn frames(&mut self, count: u64) -> Result<Vec<Frame>, WireError> {
+        let mut frames = Vec::new();
+        for _ in 0..count {
+            let frame = match self.blob()? {
+                (BLOB_TEXT, data) => Frame::Text(
+                    bytestring::ByteString::try_from(data).map_err(|_| WireError::InvalidUtf8)?,
+                ),
+                (BLOB_BINARY, data) => Frame::Binary(data),
+                (kind, _) => return Err(WireError::UnexpectedBlob(kind)),
+            };
+            frames.push(frame);
+        }
+        Ok(frames)
     }
 
     /// The next blob, which must be an HTTP body.

@@ -9,8 +9,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    broadcast::{frame_blobs, read_frames},
-    envelope::{envelope, open, Reader, BLOB_BINARY, BLOB_TEXT},
+    envelope::{envelope, frame_blobs, open, Reader, BLOB_BINARY, BLOB_TEXT},
     header::{Header, KIND_OPS_REQUEST},
     WireError,
 };
@@ -196,7 +195,7 @@ impl OpsRequest {
                 ack,
                 timeout_ms,
                 volatile,
-                frames: read_frames(&mut reader, frames)?,
+                frames: reader.frames(frames)?,
             },
             OpHeader::ServerEvent {
                 event,

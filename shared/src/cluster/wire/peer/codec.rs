@@ -3,14 +3,13 @@
 //! them.
 
 use bytes::Bytes;
-use bytestring::ByteString;
 
 use super::{
     PeerBody, PeerBodyOf, PeerMessage, PeerMessageOf, RelayItem, RelayItemOf, SessionSnapshotOf,
 };
 use crate::{
     cluster::wire::{
-        envelope::{envelope, open, Reader, BLOB_BINARY, BLOB_TEXT},
+        envelope::{envelope, frame_blobs, open},
         header::{Header, KIND_PEER},
         WireError,
     },
@@ -117,13 +116,7 @@ impl PeerMessage {
             endpoint: self.endpoint,
             body,
         });
-        let blobs: Vec<(u8, &[u8])> = frames
-            .iter()
-            .map(|frame| match frame {
-                Frame::Text(text) => (BLOB_TEXT, text.as_bytes().as_ref()),
-                Frame::Binary(bytes) => (BLOB_BINARY, bytes.as_ref()),
-            })
-            .collect();
+        let blobs = frame_blobs(frames.iter().copied());
         envelope(&header, &blobs)
     }
 
@@ -136,7 +129,7 @@ impl PeerMessage {
         };
         let body = message
             .body
-            .try_map(&mut |count: u64| read_frames(&mut reader, count))?;
+            .try_map(&mut |count: u64| reader.frames(count))?;
         reader.finish()?;
         Ok(Self {
             from: message.from,
@@ -163,21 +156,4 @@ fn collect_frames<'a>(body: &'a PeerBody, out: &mut Vec<&'a Frame>) {
         PeerBodyOf::Snapshot(snapshot) => out.extend(&snapshot.outbox),
         _ => {}
     }
-}
-
-/// Reads `count` frame blobs. The count is untrusted: it bounds the loop,
-/// never an allocation, and the loop stops at the first missing blob.
-fn read_frames(reader: &mut Reader, count: u64) -> Result<Vec<Frame>, WireError> {
-    let mut frames = Vec::new();
-    for _ in 0..count {
-        let frame = match reader.blob()? {
-            (BLOB_TEXT, data) => {
-                Frame::Text(ByteString::try_from(data).map_err(|_| WireError::InvalidUtf8)?)
-            }
-            (BLOB_BINARY, data) => Frame::Binary(data),
-            (kind, _) => return Err(WireError::UnexpectedBlob(kind)),
-        };
-        frames.push(frame);
-    }
-    Ok(frames)
 }
