@@ -19,7 +19,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use switchyard_shared::{
-    cluster::RelayItem,
+    cluster::{RelayItem, WirePayload},
     engine::Frame,
     socket::{Packet, Payload},
 };
@@ -30,6 +30,7 @@ use super::{
     client::{SocketIoClient, SocketState},
     frames,
     handshake::Handshake,
+    ops_serve::{payload_from_wire, payload_to_wire},
     socket::Socket,
     Room, SocketCommand, SocketId,
 };
@@ -70,12 +71,12 @@ struct MovedSocket {
 
 /// The relay item that carries the client's answer to ack `id`.
 pub(super) fn ack_answer(nsp: &str, id: u64, payload: Payload) -> RelayItem {
-    let args: Vec<&str> = payload.args.iter().map(|arg| arg.get()).collect();
+    let wire = payload_to_wire(payload);
     RelayItem::AckAnswer {
         nsp: nsp.to_owned(),
         id,
-        args: format!("[{}]", args.join(",")),
-        frames: payload.attachments.into_iter().map(Frame::Binary).collect(),
+        args: wire.args,
+        frames: wire.attachments.into_iter().map(Frame::Binary).collect(),
     }
 }
 
@@ -364,9 +365,6 @@ impl SocketIoClient {
                 args,
                 frames,
             } => {
-                let Ok(args) = serde_json::from_str::<Vec<Box<RawValue>>>(&args) else {
-                    return;
-                };
                 let attachments = frames
                     .into_iter()
                     .filter_map(|frame| match frame {
@@ -374,7 +372,9 @@ impl SocketIoClient {
                         Frame::Text(_) => None,
                     })
                     .collect();
-                let payload = Payload::new(args).with_attachments(attachments);
+                let Some(payload) = payload_from_wire(WirePayload { args, attachments }) else {
+                    return;
+                };
                 self.on_ack(&nsp, id, payload, cx);
                 return;
             }
