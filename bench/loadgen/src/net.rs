@@ -52,8 +52,8 @@ pub async fn connect(source: Ipv4Addr, target: &Target) -> Result<TcpStream> {
 
 /// Raises this process's open-file limit to what `wanted` connections need,
 /// up to the hard limit (or beyond it when running as root), and returns the
-/// soft limit now in force. A shortfall is a warning, not an error: the run
-/// goes on and counts the connections that fail.
+/// soft limit now in force. The caller warns of a shortfall; the run goes on
+/// and counts the connections that fail.
 pub fn raise_nofile(wanted: u64) -> u64 {
     use rlimit::Resource;
     let Ok((soft, hard)) = rlimit::getrlimit(Resource::NOFILE) else {
@@ -64,9 +64,6 @@ pub fn raise_nofile(wanted: u64) -> u64 {
         return target;
     }
     if rlimit::setrlimit(Resource::NOFILE, hard, hard).is_ok() {
-        if hard < wanted {
-            eprintln!("loadgen: warning: open-file limit {hard} is below the {wanted} needed");
-        }
         return hard;
     }
     soft

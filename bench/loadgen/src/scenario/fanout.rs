@@ -119,6 +119,13 @@ pub async fn run(cfg: Config) -> Result<Report> {
     report.set_ops(tally.delivered.get(), window, &tally.latency);
     report.set_connect(&ctx.connect);
     report.set_cpu(before, after, !cfg.server_pids.is_empty());
+    let asked = cfg.rate * cfg.duration.as_secs_f64();
+    if (tally.sent.get() as f64) < asked * 0.95 {
+        eprintln!(
+            "loadgen: warning: the sender managed {} of the {asked:.0} broadcasts asked for",
+            tally.sent.get()
+        );
+    }
     if lost > 0 {
         eprintln!("loadgen: {lost} deliveries missing at the end");
     }
