@@ -12,6 +12,22 @@ const CLUSTER_SETTINGS: &[(&str, &str)] = &[
     ("SWITCHYARD_NATS__REQUEST_TIMEOUT_MS", "2000"),
 ];
 
+/// Starts node `node<index>` on `nats` with the cluster's settings.
+fn start_node(nats: &NatsServer, index: usize, settings: &[(String, String)]) -> NodeProcess {
+    let (url, id) = (nats.url(), format!("node{index}"));
+    let mut env = vec![
+        ("SWITCHYARD_NATS__URL", url.as_str()),
+        ("SWITCHYARD_NODE_ID", id.as_str()),
+    ];
+    env.extend_from_slice(CLUSTER_SETTINGS);
+    env.extend(
+        settings
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
+    );
+    NodeProcess::start(&env)
+}
+
 /// NATS, nodes and nginx, all stopped when dropped.
 pub struct ClusterFixture {
     /// Fields drop in order: the load balancer first, NATS last.
@@ -20,6 +36,8 @@ pub struct ClusterFixture {
     pub nodes: Vec<Option<NodeProcess>>,
     /// The cluster's bus.
     pub nats: NatsServer,
+    /// The settings every node gets, for nodes added later.
+    settings: Vec<(String, String)>,
 }
 
 impl ClusterFixture {
@@ -27,18 +45,12 @@ impl ClusterFixture {
     /// nginx; returns once every node is ready with all members joined.
     pub async fn start(count: usize, settings: &[(&str, &str)]) -> Self {
         let nats = NatsServer::start();
-        let url = nats.url();
+        let settings: Vec<(String, String)> = settings
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect();
         let nodes: Vec<NodeProcess> = (0..count)
-            .map(|index| {
-                let id = format!("node{index}");
-                let mut env = vec![
-                    ("SWITCHYARD_NATS__URL", url.as_str()),
-                    ("SWITCHYARD_NODE_ID", id.as_str()),
-                ];
-                env.extend_from_slice(CLUSTER_SETTINGS);
-                env.extend_from_slice(settings);
-                NodeProcess::start(&env)
-            })
+            .map(|index| start_node(&nats, index, &settings))
             .collect();
         let upstreams: Vec<String> = nodes.iter().map(|node| node.addr().to_owned()).collect();
         let nginx = Nginx::start(&upstreams);
@@ -46,9 +58,20 @@ impl ClusterFixture {
             nginx,
             nodes: nodes.into_iter().map(Some).collect(),
             nats,
+            settings,
         };
         cluster.wait_for_members(count).await;
         cluster
+    }
+
+    /// Starts one more node (not behind the load balancer) with the same
+    /// settings, and returns its index once it listens; it may not be
+    /// ready yet.
+    pub fn add_node(&mut self) -> usize {
+        let index = self.nodes.len();
+        let node = start_node(&self.nats, index, &self.settings);
+        self.nodes.push(Some(node));
+        index
     }
 
     /// The load balancer's URL: where clients connect.

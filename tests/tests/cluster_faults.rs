@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use switchyard_e2e::{
+    eventually,
     raw::{ws_send, ws_text, SocketIoPolling},
     ClusterFixture, RawEngine,
 };
@@ -188,4 +189,30 @@ async fn a_node_that_stops_on_purpose_leaves_the_cluster_at_once() {
             .wait_for_metric("switchyard_cluster_members", 2.0)
             .await;
     }
+}
+
+#[actix_rt::test]
+async fn a_node_is_ready_only_once_it_knows_every_live_member() {
+    // Heartbeats once a second: a node that took traffic as soon as it had
+    // joined would not know the others for up to that long.
+    let mut cluster = ClusterFixture::start(
+        2,
+        &[
+            ("SWITCHYARD_CLUSTER__HEARTBEAT_INTERVAL_MS", "1000"),
+            ("SWITCHYARD_CLUSTER__HEARTBEAT_TIMEOUT_MS", "5000"),
+        ],
+    )
+    .await;
+    let session = SocketIoPolling::connect(engine(&cluster, 0)).await;
+    let newcomer = cluster.add_node();
+    let node = cluster.node(newcomer);
+    let ready = eventually(Duration::from_secs(20), || async {
+        (node.get("/ready").await.status.as_u16() == 200).then_some(())
+    })
+    .await;
+    assert!(ready.is_some(), "never ready\n{}", node.log());
+    // The moment it says ready, it forwards to the session's node.
+    let via = engine(&cluster, newcomer);
+    let reply = session.post_via(&via, r#"42["message",1]"#).await;
+    assert_eq!(reply.body, "ok", "{reply:?}\n{}", node.log());
 }

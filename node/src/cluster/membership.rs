@@ -26,8 +26,10 @@ pub struct MembershipActor {
     timeout: Duration,
     seen: HashMap<String, Instant>,
     seq: u64,
-    /// Whether our own heartbeat has come back: subscribed and heard.
-    joined: bool,
+    /// When the node may take traffic: one heartbeat interval after its own
+    /// heartbeat first came back (subscribed and heard), by when every live
+    /// node has been heard from. `None` until then.
+    ready_at: Option<Instant>,
 }
 
 impl MembershipActor {
@@ -39,7 +41,7 @@ impl MembershipActor {
             timeout,
             seen: HashMap::new(),
             seq: 0,
-            joined: false,
+            ready_at: None,
         }
     }
 
@@ -77,7 +79,7 @@ impl Actor for MembershipActor {
             .insert(self.cluster.node.to_string(), Instant::now());
         if !self.cluster.has_peers() {
             // Alone: nobody else to hear from.
-            self.joined = true;
+            self.ready_at = Some(Instant::now());
             metrics::cluster_members(1);
             return;
         }
@@ -103,7 +105,9 @@ impl StreamHandler<Inbound> for MembershipActor {
             return;
         };
         if heartbeat.node == self.cluster.node.as_str() {
-            self.joined = true;
+            let interval = self.interval;
+            self.ready_at
+                .get_or_insert_with(|| Instant::now() + interval);
             return;
         }
         if heartbeat.leaving {
@@ -116,13 +120,16 @@ impl StreamHandler<Inbound> for MembershipActor {
             .is_none()
         {
             info!(node = %heartbeat.node, "node joined the cluster");
+            // The newcomer learns of this node now rather than after up to
+            // a heartbeat interval, before it takes traffic.
+            self.beat(false);
         }
         metrics::cluster_members(self.seen.len());
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
         // The subscription ended (bus closed); try again.
-        self.joined = false;
+        self.ready_at = None;
         subscribe_actor(
             self.cluster.bus.clone(),
             self.cluster.subjects.heartbeat(),
@@ -179,7 +186,10 @@ impl Handler<Readiness> for MembershipActor {
     fn handle(&mut self, _: Readiness, _: &mut Context<Self>) -> Self::Result {
         MessageResult(if !self.cluster.bus.is_connected() {
             Err("NATS is not connected".into())
-        } else if !self.joined {
+        } else if self.ready_at.is_none_or(|at| Instant::now() < at) {
+            // Until a whole heartbeat interval has passed since joining, a
+            // live node may not have been heard from yet, and requests for
+            // its sessions would be refused.
             Err("membership not joined yet".into())
         } else {
             Ok(self.seen.len())
