@@ -158,6 +158,7 @@ pub async fn serve(
         }
         app
     })
+    .workers(worker_count(settings.workers))
     .bind(addr)
     .map_err(|source| ServerError::Http { addr, source })?;
     let bound = server.addrs().first().copied().unwrap_or(addr);
@@ -165,6 +166,16 @@ pub async fn serve(
     let result = server.run().await;
     let _ = membership.send(Leave).await;
     result.map_err(|source| ServerError::Http { addr, source })
+}
+
+/// HTTP workers: as configured, or one per CPU this process may run on.
+/// Workers beyond the usable CPUs only add thread switches between the
+/// workers and the shared actors.
+fn worker_count(configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
+    }
+    std::thread::available_parallelism().map_or(1, |cpus| cpus.get())
 }
 
 /// The engine endpoints this node serves: socket.io, plus the app's own.

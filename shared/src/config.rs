@@ -135,6 +135,8 @@ pub struct Settings {
     pub max_payload: usize,
     /// Most packets waiting for one client before its session is closed.
     pub max_buffered_packets: usize,
+    /// HTTP worker threads; 0 means one per CPU the process may run on.
+    pub workers: usize,
     /// Transports clients may use.
     pub transports: Vec<Transport>,
     /// Cross-origin policy.

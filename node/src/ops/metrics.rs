@@ -3,7 +3,11 @@
 //! The recording helpers live here so that metric names are written once.
 
 use actix_web::{web, HttpResponse};
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use std::sync::OnceLock;
+
+use metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter, Gauge,
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use switchyard_shared::engine::Transport;
 
@@ -83,14 +87,26 @@ pub async fn render(handle: web::Data<PrometheusHandle>) -> HttpResponse {
         .body(handle.render())
 }
 
+/// The sessions gauge of `transport`, looked up once: it changes at every
+/// session's start and end.
+fn sessions(transport: Transport) -> &'static Gauge {
+    static POLLING: OnceLock<Gauge> = OnceLock::new();
+    static WEBSOCKET: OnceLock<Gauge> = OnceLock::new();
+    let cell = match transport {
+        Transport::Polling => &POLLING,
+        Transport::WebSocket => &WEBSOCKET,
+    };
+    cell.get_or_init(|| gauge!(SESSIONS, "transport" => transport.as_str()))
+}
+
 /// A session actor started.
 pub fn session_opened(transport: Transport) {
-    gauge!(SESSIONS, "transport" => transport.as_str()).increment(1.0);
+    sessions(transport).increment(1.0);
 }
 
 /// A session actor stopped.
 pub fn session_ended(transport: Transport) {
-    gauge!(SESSIONS, "transport" => transport.as_str()).decrement(1.0);
+    sessions(transport).decrement(1.0);
 }
 
 /// A session changed transport (an upgrade).
@@ -104,9 +120,11 @@ pub fn session_closed(reason: CloseReason) {
     counter!(SESSIONS_CLOSED, "reason" => reason.as_str()).increment(1);
 }
 
-/// A packet arrived from a client.
+/// A packet arrived from a client; the counter is looked up once, since
+/// this runs for every packet.
 pub fn packet_in() {
-    counter!(PACKETS_IN).increment(1);
+    static PACKETS: OnceLock<Counter> = OnceLock::new();
+    PACKETS.get_or_init(|| counter!(PACKETS_IN)).increment(1);
 }
 
 /// A long-poll GET was parked.

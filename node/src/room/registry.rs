@@ -77,24 +77,25 @@ impl Actor for RoomRegistry {
     type Context = Context<Self>;
 }
 
-/// A socket joins a room.
+/// A socket joins rooms: one message for all of them, since the registry
+/// runs on another thread than most sessions.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Join {
-    /// The room.
-    pub key: RoomKey,
+    /// The rooms.
+    pub keys: Vec<RoomKey>,
     /// The socket.
     pub socket: SocketId,
     /// Its session.
     pub session: Addr<SessionActor>,
 }
 
-/// A socket leaves a room.
+/// A socket leaves rooms.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Leave {
-    /// The room.
-    pub key: RoomKey,
+    /// The rooms.
+    pub keys: Vec<RoomKey>,
     /// The socket.
     pub socket: SocketId,
 }
@@ -126,11 +127,13 @@ impl Handler<Join> for RoomRegistry {
     type Result = ();
 
     fn handle(&mut self, join: Join, _: &mut Context<Self>) {
-        let (room, members) = self.rooms.entry(join.key).or_insert_with_key(|key| {
-            (RoomActor::new(key.clone(), self.cluster.clone()).start(), 0)
-        });
-        *members += 1;
-        room.do_send(RoomMessage::Add(join.socket, join.session));
+        for key in join.keys {
+            let (room, members) = self.rooms.entry(key).or_insert_with_key(|key| {
+                (RoomActor::new(key.clone(), self.cluster.clone()).start(), 0)
+            });
+            *members += 1;
+            room.do_send(RoomMessage::Add(join.socket.clone(), join.session.clone()));
+        }
     }
 }
 
@@ -138,14 +141,16 @@ impl Handler<Leave> for RoomRegistry {
     type Result = ();
 
     fn handle(&mut self, leave: Leave, _: &mut Context<Self>) {
-        let Some((room, members)) = self.rooms.get_mut(&leave.key) else {
-            return;
-        };
-        room.do_send(RoomMessage::Remove(leave.socket));
-        *members = members.saturating_sub(1);
-        if *members == 0 {
-            room.do_send(RoomMessage::Stop);
-            self.rooms.remove(&leave.key);
+        for key in leave.keys {
+            let Some((room, members)) = self.rooms.get_mut(&key) else {
+                continue;
+            };
+            room.do_send(RoomMessage::Remove(leave.socket.clone()));
+            *members = members.saturating_sub(1);
+            if *members == 0 {
+                room.do_send(RoomMessage::Stop);
+                self.rooms.remove(&key);
+            }
         }
     }
 }

@@ -177,38 +177,21 @@ impl SocketIoClient {
         rooms: impl IntoIterator<Item = Room>,
         cx: &mut AppCx<'_>,
     ) -> Vec<RoomKey> {
-        let keys: Vec<RoomKey> = rooms
-            .into_iter()
-            .map(Some)
-            .chain([None])
-            .map(|room| RoomKey {
-                nsp: socket.nsp_arc(),
-                room,
-            })
-            .collect();
-        for key in &keys {
-            self.io.rooms().do_send(Join {
-                key: key.clone(),
-                socket: socket.id().clone(),
-                session: cx.session(),
-            });
-        }
+        let keys = room_keys(socket, rooms);
+        self.io.rooms().do_send(Join {
+            keys: keys.clone(),
+            socket: socket.id().clone(),
+            session: cx.session(),
+        });
         keys
     }
 
     /// Takes the socket out of its rooms on this node.
     pub(super) fn leave_rooms(&self, state: &SocketState) {
-        let nsp = state.socket.nsp_arc();
-        let rooms = state.rooms.iter().cloned().map(Some).chain([None]);
-        for room in rooms {
-            self.io.rooms().do_send(Leave {
-                key: RoomKey {
-                    nsp: nsp.clone(),
-                    room,
-                },
-                socket: state.socket.id().clone(),
-            });
-        }
+        self.io.rooms().do_send(Leave {
+            keys: room_keys(&state.socket, state.rooms.iter().cloned()),
+            socket: state.socket.id().clone(),
+        });
     }
 
     fn drop_socket(&mut self, state: SocketState, reason: &str) {
@@ -290,12 +273,12 @@ impl EngineApp for SocketIoClient {
                 let session = cx.session();
                 if let Some(state) = self.current(&nsp, &socket) {
                     if state.rooms.insert(room.clone()) {
-                        let key = RoomKey {
+                        let keys = vec![RoomKey {
                             nsp,
                             room: Some(room),
-                        };
+                        }];
                         self.io.rooms().do_send(Join {
-                            key,
+                            keys,
                             socket,
                             session,
                         });
@@ -309,7 +292,10 @@ impl EngineApp for SocketIoClient {
                             nsp,
                             room: Some(room),
                         };
-                        self.io.rooms().do_send(Leave { key, socket });
+                        self.io.rooms().do_send(Leave {
+                            keys: vec![key],
+                            socket,
+                        });
                     }
                 }
             }
@@ -380,6 +366,19 @@ impl EngineApp for SocketIoClient {
     fn on_relay(&mut self, item: RelayItem, cx: &mut AppCx<'_>) {
         self.apply_relay(item, cx);
     }
+}
+
+/// The groups of a socket in `rooms`: each room, and its whole namespace.
+fn room_keys(socket: &Socket, rooms: impl IntoIterator<Item = Room>) -> Vec<RoomKey> {
+    rooms
+        .into_iter()
+        .map(Some)
+        .chain([None])
+        .map(|room| RoomKey {
+            nsp: socket.nsp_arc(),
+            room,
+        })
+        .collect()
 }
 
 /// `{}`, the auth of a CONNECT without a payload.
