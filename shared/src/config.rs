@@ -319,6 +319,7 @@ mod tests {
             connect_timeout_ms: 45000,
             max_payload: 1_000_000,
             max_buffered_packets: 1024,
+            workers: 0,
             transports: vec![Transport::Polling, Transport::WebSocket],
             cors: CorsSettings {
                 origins: vec![],
