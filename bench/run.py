@@ -268,7 +268,11 @@ def run_loadgen(args, extra, urls, pids, smoke):
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"loadgen failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-2000:]}")
-    return json.loads(lines[-1]), cmd
+    result = json.loads(lines[-1])
+    if result.get("errors", 0):
+        # The generator prints its first errors; keep them for the report.
+        result["stderr"] = done.stderr[-1000:]
+    return result, cmd
 
 
 def median_of(results):
@@ -316,8 +320,9 @@ def main():
                 if result is None:
                     break
                 print(f"{label:34} {server:22} run {run + 1}: {json.dumps(result)}", file=sys.stderr)
+                stderr = result.pop("stderr", "")
                 if result.get("errors", 0) != 0 or result.get("ops", 1) == 0:
-                    failures.append(f"{label} / {server}: {json.dumps(result)}")
+                    failures.append(f"{label} / {server}: {json.dumps(result)}\n{stderr}")
                 results.append(result)
             if results:
                 rows.append({"label": label, "server": server, "runs": len(results), **median_of(results)})

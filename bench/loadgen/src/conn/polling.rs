@@ -27,13 +27,52 @@ type Inbox = mpsc::UnboundedReceiver<Result<Packet>>;
 
 /// One engine.io session over long-polling.
 pub struct PollConn {
-    post: SendRequest<Full<Bytes>>,
+    post: HttpConn,
     host: String,
     uri: String,
     inbox: Inbox,
-    /// The reader task and both HTTP connection tasks, ended on drop so
-    /// that no socket outlives its client.
-    tasks: Vec<JoinHandle<()>>,
+    /// The reader task, ended on drop so that no socket outlives its client.
+    reader: JoinHandle<()>,
+}
+
+/// A keep-alive HTTP/1.1 connection that opens a new TCP connection, from
+/// the same source address, when the server or a proxy has closed it (nginx
+/// does after `keepalive_requests` requests), as a browser would.
+struct HttpConn {
+    sender: SendRequest<Full<Bytes>>,
+    driver: JoinHandle<()>,
+    source: Ipv4Addr,
+    target: Target,
+}
+
+impl HttpConn {
+    async fn open(source: Ipv4Addr, target: &Target) -> Result<Self> {
+        let (sender, driver) = http_connection(source, target).await?;
+        Ok(Self {
+            sender,
+            driver,
+            source,
+            target: target.clone(),
+        })
+    }
+
+    /// The connection, ready for a request: reopened if it was closed.
+    async fn ready(&mut self) -> Result<&mut SendRequest<Full<Bytes>>> {
+        if self.sender.is_closed() || self.sender.ready().await.is_err() {
+            let (sender, driver) = http_connection(self.source, &self.target).await?;
+            self.driver.abort();
+            self.sender = sender;
+            self.driver = driver;
+            self.sender.ready().await?;
+        }
+        Ok(&mut self.sender)
+    }
+}
+
+impl Drop for HttpConn {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
 }
 
 impl PollConn {
@@ -45,9 +84,8 @@ impl PollConn {
         path: &str,
         deadline: Instant,
     ) -> Result<Self> {
-        let mut tasks = Vec::with_capacity(3);
-        let mut get = http_connection(source, target, &mut tasks).await?;
-        let post = http_connection(source, target, &mut tasks).await?;
+        let mut get = HttpConn::open(source, target).await?;
+        let post = HttpConn::open(source, target).await?;
         let host = target.host_header.clone();
 
         let handshake = format!("{path}?EIO=4&transport=polling");
@@ -66,15 +104,15 @@ impl PollConn {
         }
         let reader_uri = uri.clone();
         let reader_host = host.clone();
-        tasks.push(tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             read_loop(get, &reader_host, &reader_uri, tx, deadline).await;
-        }));
+        });
         Ok(Self {
             post,
             host,
             uri,
             inbox,
-            tasks,
+            reader,
         })
     }
 
@@ -98,31 +136,27 @@ impl PollConn {
 
 impl Drop for PollConn {
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
+        self.reader.abort();
     }
 }
 
-/// Opens one keep-alive HTTP/1.1 connection, its driver task added to
-/// `tasks`.
+/// Opens one keep-alive HTTP/1.1 connection and the task that drives it.
 async fn http_connection(
     source: Ipv4Addr,
     target: &Target,
-    tasks: &mut Vec<JoinHandle<()>>,
-) -> Result<SendRequest<Full<Bytes>>> {
+) -> Result<(SendRequest<Full<Bytes>>, JoinHandle<()>)> {
     let tcp = net::connect(source, target).await?;
     let (sender, connection) = http1::handshake(TokioIo::new(tcp)).await?;
-    tasks.push(tokio::spawn(async move {
+    let driver = tokio::spawn(async move {
         let _ = connection.await;
-    }));
-    Ok(sender)
+    });
+    Ok((sender, driver))
 }
 
 /// One GET (no body) or POST, returning the decoded payload of a GET, and
 /// nothing for a POST (whose body is just `ok`).
 async fn request(
-    sender: &mut SendRequest<Full<Bytes>>,
+    conn: &mut HttpConn,
     host: &str,
     uri: &str,
     body: Option<Bytes>,
@@ -140,8 +174,7 @@ async fn request(
     let request = builder
         .body(Full::new(body.unwrap_or_default()))
         .map_err(|e| Error::BadArgument(format!("building a request: {e}")))?;
-    sender.ready().await?;
-    let response = sender.send_request(request).await?;
+    let response = conn.ready().await?.send_request(request).await?;
     let status = response.status();
     let bytes = response.into_body().collect().await?.to_bytes();
     if !status.is_success() {
@@ -156,7 +189,7 @@ async fn request(
 /// Keeps a GET parked at the server until the session closes, an error
 /// happens, the owner goes away, or the run's deadline passes.
 async fn read_loop(
-    mut get: SendRequest<Full<Bytes>>,
+    mut get: HttpConn,
     host: &str,
     uri: &str,
     tx: mpsc::UnboundedSender<Result<Packet>>,
