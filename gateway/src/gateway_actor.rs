@@ -64,6 +64,22 @@ pub struct Lookup {
     pub endpoint: EndpointId,
 }
 
+/// The node is shutting down: tell every session; answers how many there were.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CloseAll;
+
+impl Handler<CloseAll> for GatewayActor {
+    type Result = usize;
+
+    fn handle(&mut self, _: CloseAll, _: &mut Context<Self>) -> usize {
+        for (_, session) in self.sessions.values() {
+            session.do_send(SessionRequest::Shutdown);
+        }
+        self.sessions.len()
+    }
+}
+
 impl GatewayActor {
     fn find(&self, sid: &Sid, endpoint: EndpointId) -> Option<&Recipient<SessionRequest>> {
         self.sessions

@@ -51,6 +51,8 @@ pub struct Endpoint {
     pub node: NodeId,
     /// Carries requests to other nodes.
     pub forwarder: Arc<dyn Forwarder>,
+    /// Set when the node is shutting down: new sessions are refused.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Endpoint {
@@ -111,6 +113,13 @@ async fn dispatch(req: HttpRequest, body: web::Payload, ep: web::Data<Endpoint>)
     let wants_ws = is_websocket_upgrade(&req);
     match (query.sid, query.transport) {
         (None, _) if !is_get => error_response(EngineError::BadHandshakeMethod),
+        (None, _) if ep.draining.load(std::sync::atomic::Ordering::Relaxed) => {
+            // Another node should take it: the load balancer, or the
+            // client's retry, goes elsewhere.
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("this node is shutting down")
+        }
         (None, Transport::Polling) => polling::handshake(&ep, handshake_info(&req, &params)).await,
         (None, Transport::WebSocket) if wants_ws => {
             websocket::handshake(&ep, &req, body, handshake_info(&req, &params))

@@ -89,6 +89,9 @@ pub enum SessionRequest {
         /// The [`WsLink::id`] of the connection.
         link: u64,
     },
+    /// The node is shutting down: close the session with a close packet, so
+    /// that the client reconnects through the load balancer at once.
+    Shutdown,
     /// Another node speaks about this session: a step of a handover, or a
     /// relay. Requests carry `reply`; the session answers on it.
     Peer {

@@ -23,7 +23,12 @@ use crate::{
         Cluster, ClusterBus, ClusterOps, InProcessBus, Leave, MembershipActor, NatsBus,
         NatsStartError, PeerServer, Peers,
     },
-    ops::{health::health, metrics, ready::ready},
+    ops::{
+        drain,
+        health::health,
+        metrics,
+        ready::{ready, Draining},
+    },
     room::RoomRegistry,
     session::{SessionConfig, SessionSpawner},
     socketio::{OpsServer, SocketIo, SocketIoBuilder},
@@ -143,12 +148,23 @@ pub async fn serve(
         .cluster(ops)
         .build(rooms.start(), settings.connect_timeout());
     OpsServer::new(io.clone()).start();
-    let endpoints = endpoints(&settings, &node, gateway, forwarder, peers, &io)?;
+    let draining = Draining::default();
+    let endpoints = endpoints(
+        &settings,
+        &node,
+        gateway.clone(),
+        forwarder,
+        peers,
+        &io,
+        &draining,
+    )?;
     let ready_membership = membership.clone();
+    let ready_draining = draining.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(web::Data::new(metrics.clone()))
             .app_data(web::Data::new(ready_membership.clone()))
+            .app_data(web::Data::new(ready_draining.clone()))
             .route("/health", web::get().to(health))
             .route("/health", web::head().to(health))
             .route("/ready", web::get().to(ready))
@@ -159,11 +175,15 @@ pub async fn serve(
         app
     })
     .workers(worker_count(settings.workers))
+    .disable_signals()
+    .shutdown_timeout(settings.drain_timeout().as_secs().max(1))
     .bind(addr)
     .map_err(|source| ServerError::Http { addr, source })?;
     let bound = server.addrs().first().copied().unwrap_or(addr);
     info!(%node, addr = %bound, app = ?settings.app, path = %settings.path, "switchyard node listening");
-    let result = server.run().await;
+    let server = server.run();
+    drain::on_stop_signal(server.handle(), gateway, membership.clone(), draining);
+    let result = server.await;
     let _ = membership.send(Leave).await;
     result.map_err(|source| ServerError::Http { addr, source })
 }
@@ -186,6 +206,7 @@ fn endpoints(
     forwarder: Arc<dyn Forwarder>,
     peers: Option<Peers>,
     io: &SocketIo,
+    draining: &Draining,
 ) -> Result<Vec<Endpoint>, SettingsError> {
     let session_config = Arc::new(SessionConfig {
         ping_interval: settings.ping_interval(),
@@ -219,6 +240,7 @@ fn endpoints(
             node: node.clone(),
             forwarder: forwarder.clone(),
             factory: Arc::new(spawner),
+            draining: draining.0.clone(),
         }
     };
     let mut endpoints = vec![endpoint(SOCKET_IO, &settings.path, io.app_maker())];

@@ -137,6 +137,8 @@ pub struct Settings {
     pub max_buffered_packets: usize,
     /// HTTP worker threads; 0 means one per CPU the process may run on.
     pub workers: usize,
+    /// Milliseconds a stopping node waits for its connections to close.
+    pub drain_timeout_ms: u64,
     /// Transports clients may use.
     pub transports: Vec<Transport>,
     /// Cross-origin policy.
@@ -293,6 +295,11 @@ impl Settings {
         Duration::from_millis(self.connect_timeout_ms)
     }
 
+    /// How long a stopping node waits for its connections to close.
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_millis(self.drain_timeout_ms)
+    }
+
     /// The request timeout towards other nodes.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.nats.request_timeout_ms)
@@ -320,6 +327,7 @@ mod tests {
             max_payload: 1_000_000,
             max_buffered_packets: 1024,
             workers: 0,
+            drain_timeout_ms: 10000,
             transports: vec![Transport::Polling, Transport::WebSocket],
             cors: CorsSettings {
                 origins: vec![],

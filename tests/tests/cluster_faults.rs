@@ -216,3 +216,36 @@ async fn a_node_is_ready_only_once_it_knows_every_live_member() {
     let reply = session.post_via(&via, r#"42["message",1]"#).await;
     assert_eq!(reply.body, "ok", "{reply:?}\n{}", node.log());
 }
+
+#[actix_rt::test]
+async fn a_node_told_to_stop_drains_its_clients_to_the_others() {
+    let mut cluster = ClusterFixture::start(3, &[("SWITCHYARD_DRAIN_TIMEOUT_MS", "10000")]).await;
+    let plan = serde_json::json!({ "url": cluster.url(), "clients": 12, "transports": ["polling", "websocket"] });
+    let mut clients = switchyard_e2e::JsSession::start("cluster-failover.mjs", &plan);
+    let before = clients.report().await;
+    assert_eq!(before["failures"], serde_json::json!([]), "{before}");
+    let draining = cluster.node(1).sessions().await;
+    assert!(draining > 0.0, "round-robin left node 1 without sessions");
+
+    // SIGTERM: the node closes its sessions, leaves, and exits within the
+    // drain timeout.
+    let started = Instant::now();
+    let status = cluster.node_mut(1).terminate();
+    let took = started.elapsed();
+    assert!(status.success(), "SIGTERM exit: {status:?}");
+    assert!(took < Duration::from_secs(10), "drain took {took:?}");
+    let log = cluster.node(1).log();
+    assert!(log.contains("sessions closed"), "{log}");
+    cluster.kill(1);
+
+    // Its clients reconnected through nginx to the others and still work.
+    clients.next_phase().await;
+    let after = clients.report().await;
+    assert_eq!(
+        after["failures"],
+        serde_json::json!([]),
+        "{after}\n{}",
+        cluster.logs()
+    );
+    assert!(after["reconnects"].as_u64().unwrap_or(0) > 0, "{after}");
+}

@@ -411,6 +411,11 @@ impl Handler<SessionRequest> for SessionActor {
             SessionRequest::WebSocketFrame { link, frame } => self.on_frame(link, frame, ctx),
             SessionRequest::WebSocketClosed { link } => self.on_socket_closed(link, ctx),
             SessionRequest::Peer { from, body, reply } => self.on_peer(from, body, reply, ctx),
+            // A tombstone has no client to tell.
+            SessionRequest::Shutdown if matches!(self.handover, Handover::Moved) => {
+                self.stop_quietly(ctx);
+            }
+            SessionRequest::Shutdown => self.close(CloseReason::ServerShutdown, ctx),
         }
         self.flush();
     }

@@ -19,6 +19,8 @@ pub enum CloseReason {
     ConnectTimeout,
     /// The server closed the connection on purpose (`disconnect_sockets(true)`).
     ServerClose,
+    /// The node is shutting down; the client reconnects elsewhere.
+    ServerShutdown,
 }
 
 impl CloseReason {
@@ -33,6 +35,7 @@ impl CloseReason {
             Self::BufferFull => "buffer full",
             Self::ConnectTimeout => "connect timeout",
             Self::ServerClose => "forced server close",
+            Self::ServerShutdown => "server shutting down",
         }
     }
 }
