@@ -41,6 +41,16 @@ pub enum AppKind {
     Echo,
 }
 
+/// How the node writes its log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 /// Cross-origin settings for browser clients.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,6 +149,8 @@ pub struct Settings {
     pub workers: usize,
     /// Milliseconds a stopping node waits for its connections to close.
     pub drain_timeout_ms: u64,
+    /// How log lines are written.
+    pub log_format: LogFormat,
     /// Transports clients may use.
     pub transports: Vec<Transport>,
     /// Cross-origin policy.
@@ -328,6 +340,7 @@ mod tests {
             max_buffered_packets: 1024,
             workers: 0,
             drain_timeout_ms: 10000,
+            log_format: LogFormat::Text,
             transports: vec![Transport::Polling, Transport::WebSocket],
             cors: CorsSettings {
                 origins: vec![],

@@ -71,7 +71,7 @@ impl StartingNode {
     /// Waits until the node listens.
     pub fn listening(mut self) -> NodeProcess {
         let line = self.wait_for(LISTENING);
-        let Some(addr) = field(&line, "addr=") else {
+        let Some(addr) = listen_address(&line) else {
             panic!("no address in {line:?}");
         };
         NodeProcess {
@@ -219,8 +219,13 @@ impl Drop for NodeProcess {
 }
 
 /// The value of `key=value` in a log line (the value ends at a space).
-fn field(line: &str, key: &str) -> Option<String> {
-    let start = line.find(key)? + key.len();
+/// The address in the node's "listening" line, text (`addr=...`) or JSON
+/// (`"addr":"..."`).
+fn listen_address(line: &str) -> Option<String> {
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+        return json["fields"]["addr"].as_str().map(str::to_owned);
+    }
+    let start = line.find("addr=")? + "addr=".len();
     let value = line[start..].split_whitespace().next()?;
     Some(value.to_owned())
 }

@@ -74,3 +74,34 @@ fn a_nats_payload_limit_below_max_payload_stops_start_up() {
     assert!(stderr.contains("max_payload is 1048576"), "{stderr}");
     assert!(stderr.contains("SWITCHYARD_MAX_PAYLOAD"), "{stderr}");
 }
+
+#[actix_rt::test]
+async fn json_logs_carry_each_session_s_sid_and_node() {
+    let node = NodeProcess::start(&[
+        ("SWITCHYARD_LOG_FORMAT", "json"),
+        ("SWITCHYARD_NODE_ID", "logger"),
+        ("RUST_LOG", "switchyard_node=debug"),
+    ]);
+    let engine = RawEngine::new(&node.url(), "/socket.io/");
+    let (sid, _) = engine.handshake().await;
+    let opened = switchyard_e2e::eventually(std::time::Duration::from_secs(10), || async {
+        node.log()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|line| line["fields"]["message"] == "session opened")
+    })
+    .await
+    .unwrap_or_else(|| panic!("no JSON line for the session:\n{}", node.log()));
+    assert_eq!(opened["span"]["sid"], sid.as_str(), "{opened}");
+    assert_eq!(opened["span"]["node"], "logger", "{opened}");
+    // Every line is JSON, the start-up lines included.
+    let log = node.log();
+    let lines: Vec<&str> = log.lines().filter(|line| !line.is_empty()).collect();
+    assert!(lines.len() > 1, "{log}");
+    assert!(
+        lines
+            .iter()
+            .all(|line| serde_json::from_str::<serde_json::Value>(line).is_ok()),
+        "{log}"
+    );
+}

@@ -92,6 +92,8 @@ pub struct SessionActor {
 
 /// The parts every session starts from, however it starts.
 pub(super) struct SessionParts {
+    /// This node, named in the session's log lines.
+    pub(super) node: switchyard_shared::sid::NodeId,
     pub(super) sid: Sid,
     pub(super) endpoint: EndpointId,
     pub(super) config: Arc<SessionConfig>,
@@ -132,7 +134,7 @@ impl SessionActor {
         active: Active,
         outbox: Outbox,
     ) -> Self {
-        let span = info_span!("session", sid = %parts.sid);
+        let span = info_span!("session", sid = %parts.sid, node = %parts.node);
         Self {
             sid: parts.sid,
             endpoint: parts.endpoint,

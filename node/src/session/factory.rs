@@ -56,6 +56,7 @@ impl SessionSpawner {
 
     fn parts(&self, sid: Sid, endpoint: EndpointId, info: HandshakeInfo) -> SessionParts {
         SessionParts {
+            node: self.node.clone(),
             sid,
             endpoint,
             config: self.config.clone(),

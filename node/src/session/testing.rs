@@ -39,6 +39,7 @@ pub(crate) fn start_session(
     let node = NodeId::parse("test").expect("node id");
     let random = uuid::Uuid::new_v4().into_bytes();
     let parts = SessionParts {
+        node: node.clone(),
         sid: Sid::new(&node, random),
         endpoint: EndpointId(0),
         config,

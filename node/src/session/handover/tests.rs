@@ -49,6 +49,7 @@ fn movable_session() -> Addr<SessionActor> {
         max_buffered_packets: 16,
     });
     let parts = SessionParts {
+        node: node.clone(),
         sid: Sid::new(&node, uuid::Uuid::new_v4().into_bytes()),
         endpoint: EndpointId(0),
         config,
