@@ -27,6 +27,14 @@ const HANDOVERS: &str = "switchyard_handovers_total";
 const HANDOVER_SECONDS: &str = "switchyard_handover_seconds";
 const HANDOVER_HELD: &str = "switchyard_handover_held_items_total";
 const HANDOVERS_ARRIVING: &str = "switchyard_handovers_in_progress";
+const PACKETS_OUT: &str = "switchyard_engine_packets_out_total";
+const BYTES_IN: &str = "switchyard_engine_bytes_in_total";
+const BYTES_OUT: &str = "switchyard_engine_bytes_out_total";
+const HANDSHAKES: &str = "switchyard_engine_handshakes_total";
+const UPGRADES: &str = "switchyard_engine_upgrades_total";
+const SOCKETS: &str = "switchyard_sockets";
+const ROOMS: &str = "switchyard_rooms";
+const BROADCASTS: &str = "switchyard_broadcasts_total";
 
 /// Installs the process-wide recorder and returns the handle that renders it.
 pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
@@ -74,6 +82,33 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
         HANDOVER_SECONDS,
         "Time from the client's upgrade packet to the moved session going live here."
     );
+    describe_counter!(PACKETS_OUT, "Engine.io packets queued for clients.");
+    describe_counter!(
+        BYTES_IN,
+        "Bytes of engine.io traffic from clients (frames and POST bodies)."
+    );
+    describe_counter!(BYTES_OUT, "Bytes of engine.io packets queued for clients.");
+    describe_counter!(
+        HANDSHAKES,
+        "New engine.io sessions, by the transport they opened on."
+    );
+    describe_counter!(
+        UPGRADES,
+        "Sessions upgraded from polling to WebSocket on this node."
+    );
+    describe_gauge!(
+        SOCKETS,
+        "Connected socket.io sockets, by namespace (a pattern's sockets count under the pattern)."
+    );
+    describe_gauge!(
+        ROOMS,
+        "Rooms with a member on this node, whole namespaces included."
+    );
+    describe_counter!(
+        BROADCASTS,
+        "Broadcasts sent from this node, and received from others."
+    );
+    gauge!(ROOMS).set(0.0);
     for transport in [Transport::Polling, Transport::WebSocket] {
         gauge!(SESSIONS, "transport" => transport.as_str()).set(0.0);
     }
@@ -125,6 +160,49 @@ pub fn session_closed(reason: CloseReason) {
 pub fn packet_in() {
     static PACKETS: OnceLock<Counter> = OnceLock::new();
     PACKETS.get_or_init(|| counter!(PACKETS_IN)).increment(1);
+}
+
+/// A packet of `bytes` bytes was queued for a client.
+pub fn packet_out(bytes: usize) {
+    static PACKETS: OnceLock<Counter> = OnceLock::new();
+    static BYTES: OnceLock<Counter> = OnceLock::new();
+    PACKETS.get_or_init(|| counter!(PACKETS_OUT)).increment(1);
+    BYTES
+        .get_or_init(|| counter!(BYTES_OUT))
+        .increment(bytes as u64);
+}
+
+/// `bytes` bytes arrived from a client (a WebSocket frame or a POST body).
+pub fn bytes_in(bytes: usize) {
+    static BYTES: OnceLock<Counter> = OnceLock::new();
+    BYTES
+        .get_or_init(|| counter!(BYTES_IN))
+        .increment(bytes as u64);
+}
+
+/// A client opened a new session.
+pub fn handshake(transport: Transport) {
+    counter!(HANDSHAKES, "transport" => transport.as_str()).increment(1);
+}
+
+/// A session upgraded to WebSocket on the node that owns it.
+pub fn upgrade() {
+    counter!(UPGRADES).increment(1);
+}
+
+/// A socket joined (`1`) or left (`-1`) namespace `label`.
+pub fn sockets(label: &str, change: f64) {
+    gauge!(SOCKETS, "namespace" => label.to_owned()).increment(change);
+}
+
+/// The rooms with a local member now.
+pub fn rooms(count: usize) {
+    gauge!(ROOMS).set(count as f64);
+}
+
+/// A broadcast was sent from this node (`sent`) or came from another (`received`).
+pub fn broadcast(direction: &'static str) {
+    counter!(BROADCASTS, "direction" => direction).increment(1);
 }
 
 /// A long-poll GET was parked.

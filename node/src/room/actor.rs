@@ -10,6 +10,7 @@ use tracing::warn;
 use super::{wire, RoomKey};
 use crate::{
     cluster::{subscribe_actor, Cluster, Inbound, Subscriber},
+    ops::metrics,
     session::SessionActor,
     socketio::{AckEvent, Broadcast, SocketCommand, SocketId},
 };
@@ -134,7 +135,10 @@ impl Handler<RoomMessage> for RoomActor {
 impl StreamHandler<Inbound> for RoomActor {
     fn handle(&mut self, inbound: Inbound, _: &mut Context<Self>) {
         match wire::from_wire(inbound.payload, &self.cluster.node) {
-            Ok(Some(broadcast)) => self.fanout(&Arc::new(broadcast)),
+            Ok(Some(broadcast)) => {
+                metrics::broadcast("received");
+                self.fanout(&Arc::new(broadcast));
+            }
             Ok(None) => {}
             Err(error) => warn!(%error, "undecodable broadcast from the cluster"),
         }

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     cluster::Cluster,
+    ops::metrics,
     session::SessionActor,
     socketio::{AckEvent, Broadcast, Room, SocketId},
 };
@@ -134,6 +135,7 @@ impl Handler<Join> for RoomRegistry {
             *members += 1;
             room.do_send(RoomMessage::Add(join.socket.clone(), join.session.clone()));
         }
+        metrics::rooms(self.rooms.len());
     }
 }
 
@@ -152,6 +154,7 @@ impl Handler<Leave> for RoomRegistry {
                 self.rooms.remove(&key);
             }
         }
+        metrics::rooms(self.rooms.len());
     }
 }
 
@@ -239,6 +242,7 @@ impl Handler<Publish> for RoomRegistry {
         for room in targets {
             room.do_send(RoomMessage::Fanout(broadcast.clone()));
         }
+        metrics::broadcast("sent");
         self.publish(&broadcast);
     }
 }

@@ -191,6 +191,7 @@ impl SessionActor {
         if self.closing {
             return;
         }
+        metrics::packet_out(frame.len());
         let result = match &self.active {
             Active::WebSocket(link) => match link.outbound.try_send(WsOut::Frame(frame)) {
                 Ok(()) => Ok(()),
@@ -295,6 +296,7 @@ impl SessionActor {
     /// A frame on some WebSocket of this session: the active one, or a
     /// candidate for the upgrade. Frames of any other socket are stale.
     pub(super) fn on_frame(&mut self, link: u64, frame: Frame, ctx: &mut Context<Self>) {
+        metrics::bytes_in(frame.len());
         let decoded = Packet::decode_frame(frame);
         if !matches!(&self.active, Active::WebSocket(active) if active.id == link) {
             self.on_upgrade_frame(link, decoded, ctx);

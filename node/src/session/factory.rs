@@ -100,6 +100,7 @@ impl SessionFactory for SessionSpawner {
             Opening::WebSocket(link) => (Transport::WebSocket, Some(link)),
         };
         let open = self.open_packet(&sid, transport);
+        crate::ops::metrics::handshake(transport);
         let app = (self.app)(&handshake);
         let parts = self.parts(sid, endpoint, handshake);
         SessionActor::new(parts, app, open, link)

@@ -82,7 +82,11 @@ impl SessionActor {
             // that the POST is over.
             Err(BodyError::TooLarge | BodyError::Aborted) => Ok(Vec::new()),
             Err(BodyError::BinaryContent) => Err(NotFromClient),
-            Ok(body) => decode_payload(body).map_err(|error| {
+            Ok(body) => {
+                metrics::bytes_in(body.len());
+                decode_payload(body)
+            }
+            .map_err(|error| {
                 debug!(%error, "bad polling payload");
                 NotFromClient
             }),

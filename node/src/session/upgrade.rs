@@ -122,6 +122,7 @@ impl SessionActor {
             let _ = reply.send(Ok(NOOP));
         }
         metrics::session_moved(Transport::Polling, Transport::WebSocket);
+        metrics::upgrade();
         self.active = Active::WebSocket(link);
         let pending: Vec<Frame> = self.outbox.drain().collect();
         for frame in pending {

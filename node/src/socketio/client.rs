@@ -39,6 +39,8 @@ pub(super) struct SocketState {
     /// Every room the socket is in, its own included.
     pub(super) rooms: HashSet<Room>,
     pub(super) data: serde_json::Value,
+    /// Its namespace's name or pattern, as counted in the metrics.
+    pub(super) label: Arc<str>,
 }
 
 /// The socket.io state of one engine.io session: its sockets, their
@@ -177,6 +179,9 @@ impl SocketIoClient {
         rooms: impl IntoIterator<Item = Room>,
         cx: &mut AppCx<'_>,
     ) -> Vec<RoomKey> {
+        if let Some((namespace, _)) = self.find_namespace(socket.ns()) {
+            crate::ops::metrics::sockets(&self.io.namespaces()[namespace].label, 1.0);
+        }
         let keys = room_keys(socket, rooms);
         self.io.rooms().do_send(Join {
             keys: keys.clone(),
@@ -186,8 +191,10 @@ impl SocketIoClient {
         keys
     }
 
-    /// Takes the socket out of its rooms on this node.
+    /// Takes the socket out of its rooms on this node; it no longer counts
+    /// among this node's sockets.
     pub(super) fn leave_rooms(&self, state: &SocketState) {
+        crate::ops::metrics::sockets(&state.label, -1.0);
         self.io.rooms().do_send(Leave {
             keys: room_keys(&state.socket, state.rooms.iter().cloned()),
             socket: state.socket.id().clone(),

@@ -143,6 +143,7 @@ impl SocketIoClient {
             on_disconnect: Vec::new(),
             rooms: HashSet::from([id.room()]),
             data: serde_json::Value::Null,
+            label: self.io.namespaces()[namespace].label.clone(),
         };
         debug!(socket = %id, nsp = %nsp, "socket connected");
         self.run_connection_handler(namespace, &mut state, false);

@@ -154,6 +154,7 @@ impl SocketIoClient {
                 on_disconnect: Vec::new(),
                 rooms,
                 data: moved.data,
+                label: self.io.namespaces()[namespace].label.clone(),
             };
             self.run_connection_handler(namespace, &mut state, true);
             self.sockets.insert(nsp, state);

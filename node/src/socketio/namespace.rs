@@ -77,6 +77,9 @@ enum Part {
 #[derive(Clone)]
 pub struct Namespace {
     matcher: Matcher,
+    /// The name or pattern as written, for metrics: a pattern's sockets are
+    /// counted together, so names chosen by clients add no label values.
+    pub(crate) label: std::sync::Arc<str>,
     pub(crate) middlewares: Vec<Middleware>,
     pub(crate) on_connection: Option<ConnectHandler>,
 }
@@ -84,7 +87,7 @@ pub struct Namespace {
 impl Namespace {
     /// A namespace with a fixed name, such as `/` or `/admin`.
     pub fn new(name: &str) -> Self {
-        Self::with(Matcher::Exact(name.to_owned()))
+        Self::with(Matcher::Exact(name.to_owned()), name)
     }
 
     /// A family of namespaces: `{name}` matches one or more characters other
@@ -116,12 +119,13 @@ impl Namespace {
         if !rest.is_empty() {
             parts.push(Part::Literal(rest.to_owned()));
         }
-        Self::with(Matcher::Pattern(parts))
+        Self::with(Matcher::Pattern(parts), pattern)
     }
 
-    fn with(matcher: Matcher) -> Self {
+    fn with(matcher: Matcher, label: &str) -> Self {
         Self {
             matcher,
+            label: label.into(),
             middlewares: Vec::new(),
             on_connection: None,
         }
