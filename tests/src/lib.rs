@@ -15,6 +15,7 @@ pub mod nginx;
 pub mod node;
 mod process;
 pub mod raw;
+pub mod repo;
 
 pub use clients::{run_js, run_py, JsSession};
 pub use cluster::ClusterFixture;

@@ -1,40 +1,15 @@
 //! The README's configuration table and `config/default.toml` describe the
 //! same keys, so neither drifts from the other.
 
-use std::{collections::BTreeSet, path::Path};
+use std::collections::BTreeSet;
 
-fn repo_file(name: &str) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::fs::read_to_string(root.join(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
-}
-
-/// Every key of default.toml, set or shown commented out (`# key = ...`),
-/// as its environment variable.
-fn default_toml_variables() -> BTreeSet<String> {
-    let mut section = String::new();
-    let mut variables = BTreeSet::new();
-    for line in repo_file("config/default.toml").lines() {
-        let line = line.trim();
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = name.replace('.', "__").to_uppercase() + "__";
-            continue;
-        }
-        let setting = line.strip_prefix("# ").unwrap_or(line);
-        let Some((key, _)) = setting.split_once(" = ") else {
-            continue;
-        };
-        if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !key.is_empty() {
-            variables.insert(format!("SWITCHYARD_{section}{}", key.to_uppercase()));
-        }
-    }
-    variables
-}
+use switchyard_e2e::repo;
 
 /// Every variable the README's configuration table names. A row may name
 /// several: `SWITCHYARD_A__B` / `__C` stands for `SWITCHYARD_A__C` too.
 fn readme_variables() -> BTreeSet<String> {
     let mut variables = BTreeSet::new();
-    for line in repo_file("README.md").lines() {
+    for line in repo::file("README.md").lines() {
         let Some(first_cell) = line
             .strip_prefix("| ")
             .and_then(|rest| rest.split(" | ").next())
@@ -67,7 +42,7 @@ fn readme_variables() -> BTreeSet<String> {
 #[test]
 fn the_readme_table_lists_exactly_the_keys_of_default_toml() {
     let documented = readme_variables();
-    let keys = default_toml_variables();
+    let keys = repo::config_variables();
     // Not a key of the file: the variable that names another file.
     let extra: BTreeSet<String> = ["SWITCHYARD_CONFIG_FILE".to_owned()].into();
     let missing: Vec<&String> = keys.difference(&documented).collect();

@@ -1,0 +1,38 @@
+//! Files of the repository that tests check against each other.
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+};
+
+/// The repository's root directory.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A repository file's text.
+pub fn file(name: &str) -> String {
+    std::fs::read_to_string(root().join(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
+}
+
+/// Every key of `config/default.toml`, set or shown commented out
+/// (`# key = ...`), as its environment variable (`SWITCHYARD_NATS__URL`).
+pub fn config_variables() -> BTreeSet<String> {
+    let mut section = String::new();
+    let mut variables = BTreeSet::new();
+    for line in file("config/default.toml").lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.replace('.', "__").to_uppercase() + "__";
+            continue;
+        }
+        let setting = line.strip_prefix("# ").unwrap_or(line);
+        let Some((key, _)) = setting.split_once(" = ") else {
+            continue;
+        };
+        if !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            variables.insert(format!("SWITCHYARD_{section}{}", key.to_uppercase()));
+        }
+    }
+    variables
+}
