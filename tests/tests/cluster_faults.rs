@@ -249,3 +249,41 @@ async fn a_node_told_to_stop_drains_its_clients_to_the_others() {
     );
     assert!(after["reconnects"].as_u64().unwrap_or(0) > 0, "{after}");
 }
+
+#[actix_rt::test]
+async fn a_draining_node_costs_the_other_nodes_clients_no_broadcast() {
+    let mut cluster = ClusterFixture::start(3, &[]).await;
+    // Members straight on nodes 0 and 2; node 1 has members of its own too,
+    // so the room's broadcasts cross it while it drains.
+    let members: Vec<String> = [0, 2, 0, 2]
+        .iter()
+        .map(|&i| cluster.node(i).url())
+        .collect();
+    let mut bystanders = switchyard_e2e::JsSession::start(
+        "cluster-failover.mjs",
+        &serde_json::json!({ "url": cluster.node(1).url(), "clients": 4, "transports": ["websocket"] }),
+    );
+    let connected = bystanders.report().await;
+    assert_eq!(connected["failures"], serde_json::json!([]), "{connected}");
+    let mut script = switchyard_e2e::JsSession::start(
+        "cluster-drain.mjs",
+        &serde_json::json!({ "members": members, "ratePerSec": 50 }),
+    );
+    assert_eq!(
+        script.report().await,
+        serde_json::json!({ "sending": true })
+    );
+    let status = cluster.node_mut(1).terminate();
+    assert!(status.success(), "SIGTERM exit: {status:?}");
+    script.next_phase().await;
+    let report = script.report().await;
+    assert_eq!(
+        report["problems"],
+        serde_json::json!([]),
+        "{report}\n{}",
+        cluster.logs()
+    );
+    assert_eq!(report["members"], 4, "{report}");
+    assert!(report["sent"].as_u64().unwrap_or(0) >= 50, "{report}");
+    drop(bystanders);
+}
