@@ -22,6 +22,14 @@ async fn stale_and_forged_sids_get_session_unknown_at_once() {
     assert_eq!(doomed.post_via(&via, r#"42["message",1]"#).await.body, "ok");
 
     cluster.kill(2);
+    // Until membership drops the node (missed heartbeats, 1 s here), a
+    // request may still reach NATS before NATS has noticed the dead
+    // connection, and wait for an answer that never comes. Once the node is
+    // known to be gone, its sessions are refused without a round trip.
+    cluster
+        .node(0)
+        .wait_for_metric("switchyard_cluster_members", 2.0)
+        .await;
     let started = Instant::now();
     let reply = doomed.get_via(&via).await;
     let elapsed = started.elapsed();
