@@ -11,6 +11,7 @@
 //! - [`session`] is the interface to the sessions themselves. The node crate
 //!   implements it; the gateway never sees a session's insides.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod forward;
 pub mod gateway_actor;

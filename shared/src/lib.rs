@@ -12,6 +12,7 @@
 //! - [`socket`]: socket.io v5 packets, binary attachments and their reassembly.
 //! - [`cluster`]: messages between nodes, and NATS subject naming with escaping.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod cluster;
 pub mod config;
