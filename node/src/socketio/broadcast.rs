@@ -21,7 +21,7 @@ use switchyard_shared::{
 };
 use tokio::sync::mpsc;
 
-use super::{ack::next_ack_id, frames, ops_serve::payload_from_wire, Room, SocketIo};
+use super::{ack::next_ack_id, frames, ops_serve::gathered_answers, Room, SocketIo};
 use crate::room::Publish;
 
 /// How long a broadcast with acks waits when no timeout was set.
@@ -218,17 +218,8 @@ impl BroadcastOperator {
             volatile: self.volatile,
             frames: frames(&packet),
         };
-        let gathered = self.gather(op, timeout).await;
-        let received = gathered
-            .answers
-            .into_iter()
-            .filter_map(payload_from_wire)
-            .collect();
-        if gathered.complete {
-            Ok(received)
-        } else {
-            Err(BroadcastAckTimeout { received })
-        }
+        gathered_answers(self.gather(op, timeout).await)
+            .map_err(|received| BroadcastAckTimeout { received })
     }
 
     fn publish(self, frames: Vec<Frame>, acks: Option<AckCollector>) {

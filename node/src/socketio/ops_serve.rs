@@ -21,7 +21,7 @@ use super::{
     Room, SocketCommand, SocketIo,
 };
 use crate::{
-    cluster::{subscribe_actor, Inbound, Subscriber},
+    cluster::{subscribe_actor, Gathered, Inbound, Subscriber},
     room::{LocalMembers, Publish},
 };
 
@@ -198,6 +198,21 @@ pub(super) fn payload_to_wire(payload: Payload) -> WirePayload {
     WirePayload {
         args: serde_json::to_string(&payload.args).unwrap_or_else(|_| "[]".to_owned()),
         attachments: payload.attachments,
+    }
+}
+
+/// The answers the nodes gave: all of them (`Ok`), or those that came before
+/// the timeout (`Err`).
+pub(super) fn gathered_answers(gathered: Gathered) -> Result<Vec<Payload>, Vec<Payload>> {
+    let answers = gathered
+        .answers
+        .into_iter()
+        .filter_map(payload_from_wire)
+        .collect();
+    if gathered.complete {
+        Ok(answers)
+    } else {
+        Err(answers)
     }
 }
 

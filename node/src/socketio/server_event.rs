@@ -10,7 +10,7 @@ use switchyard_shared::{
 };
 
 use super::{
-    ops_serve::{payload_from_wire, payload_to_wire, ReplySender},
+    ops_serve::{gathered_answers, payload_to_wire, ReplySender},
     SocketIo,
 };
 
@@ -78,17 +78,8 @@ impl SocketIo {
         timeout: Duration,
     ) -> Result<Vec<Payload>, ServerAckTimeout> {
         let request = self.server_event(event, payload.into(), true, timeout);
-        let gathered = self.gather(request, false, false, timeout).await;
-        let received = gathered
-            .answers
-            .into_iter()
-            .filter_map(payload_from_wire)
-            .collect();
-        if gathered.complete {
-            Ok(received)
-        } else {
-            Err(ServerAckTimeout { received })
-        }
+        gathered_answers(self.gather(request, false, false, timeout).await)
+            .map_err(|received| ServerAckTimeout { received })
     }
 
     fn server_event(
