@@ -172,16 +172,16 @@ impl SocketIoClient {
     }
 
     /// Puts the socket in `rooms` on this node, and in its namespace's
-    /// group; returns every group it joined.
+    /// group, and counts it among the node's sockets of namespace `label`
+    /// (as [`Self::leave_rooms`] uncounts it); returns every group it joined.
     pub(super) fn join_rooms(
         &self,
         socket: &Socket,
+        label: &str,
         rooms: impl IntoIterator<Item = Room>,
         cx: &mut AppCx<'_>,
     ) -> Vec<RoomKey> {
-        if let Some((namespace, _)) = self.find_namespace(socket.ns()) {
-            crate::ops::metrics::sockets(&self.io.namespaces()[namespace].label, 1.0);
-        }
+        crate::ops::metrics::sockets(label, 1.0);
         let keys = room_keys(socket, rooms);
         self.io.rooms().do_send(Join {
             keys: keys.clone(),

@@ -136,14 +136,15 @@ impl SocketIoClient {
         if let Some(timer) = self.connect_timer.take() {
             cx.cancel(timer);
         }
-        self.join_rooms(&socket, [id.room()], cx);
+        let label = self.io.namespaces()[namespace].label.clone();
+        self.join_rooms(&socket, &label, [id.room()], cx);
         let mut state = SocketState {
             socket,
             handlers: HashMap::new(),
             on_disconnect: Vec::new(),
             rooms: HashSet::from([id.room()]),
             data: serde_json::Value::Null,
-            label: self.io.namespaces()[namespace].label.clone(),
+            label,
         };
         debug!(socket = %id, nsp = %nsp, "socket connected");
         self.run_connection_handler(namespace, &mut state, false);

@@ -147,14 +147,15 @@ impl SocketIoClient {
                 self.io.clone(),
             );
             let rooms: HashSet<Room> = moved.rooms.into_iter().map(Room::from).collect();
-            keys.extend(self.join_rooms(&socket, rooms.iter().cloned(), cx));
+            let label = self.io.namespaces()[namespace].label.clone();
+            keys.extend(self.join_rooms(&socket, &label, rooms.iter().cloned(), cx));
             let mut state = SocketState {
                 socket,
                 handlers: Default::default(),
                 on_disconnect: Vec::new(),
                 rooms,
                 data: moved.data,
-                label: self.io.namespaces()[namespace].label.clone(),
+                label,
             };
             self.run_connection_handler(namespace, &mut state, true);
             self.sockets.insert(nsp, state);
