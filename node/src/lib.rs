@@ -6,7 +6,9 @@
 //!   `handover` module moves a session to the node that took its WebSocket.
 //! - [`socketio`]: socket.io on the engine, and the Rust API apps use,
 //!   cluster-wide operations included.
-//! - [`room`]: one [`room::RoomActor`] per room with local members.
+//! - [`room`]: the registry of local room members, which serves every
+//!   broadcast in one order, and one [`room::RoomActor`] per room holding
+//!   its cluster subscription.
 //! - [`cluster`]: the bus between nodes (NATS, or in-process), membership,
 //!   forwarding of polling requests to their owner, what two nodes say
 //!   about a moving session, and scatter/gather to every node.

@@ -1,30 +1,28 @@
-//! [`RoomActor`]: the local members of one room, and the room's interest in
-//! the cluster.
+//! [`RoomActor`]: one room's interest in the cluster.
 
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
 use actix::{Actor, ActorContext, Addr, Context, Handler, Message, StreamHandler};
 use tokio::sync::oneshot;
 use tracing::warn;
 
-use super::{wire, RoomKey};
+use super::{registry::Arrived, wire, RoomKey, RoomRegistry};
 use crate::{
     cluster::{subscribe_actor, Cluster, Inbound, Subscriber},
     ops::metrics,
-    session::SessionActor,
-    socketio::{AckEvent, Broadcast, SocketCommand, SocketId},
 };
 
-/// The sockets of this node in one (namespace, room).
+/// Subscribes the node to one (namespace, room)'s subject while the room
+/// has a local member, so broadcasts from other nodes reach only nodes with
+/// members.
 ///
-/// It lives while the room has a local member; the registry starts it on
-/// the first join and stops it after the last leave. While it lives, the
-/// node subscribes to the room's subject, so broadcasts from other nodes
-/// reach only nodes with members.
+/// The registry starts it on the first join and stops it after the last
+/// leave. What arrives goes back to the registry, which serves every local
+/// member in the one order all broadcasts take on this node.
 pub struct RoomActor {
     key: RoomKey,
     cluster: Cluster,
-    members: HashMap<SocketId, Addr<SessionActor>>,
+    registry: Addr<RoomRegistry>,
     /// Whether the room's subject is subscribed (always, for a node alone).
     subscribed: bool,
     /// Who waits for the subscription.
@@ -32,12 +30,12 @@ pub struct RoomActor {
 }
 
 impl RoomActor {
-    /// The actor of room `key`.
-    pub fn new(key: RoomKey, cluster: Cluster) -> Self {
+    /// The actor of room `key`, handing what arrives to `registry`.
+    pub fn new(key: RoomKey, cluster: Cluster, registry: Addr<RoomRegistry>) -> Self {
         Self {
             key,
             cluster,
-            members: HashMap::new(),
+            registry,
             subscribed: false,
             waiting: Vec::new(),
         }
@@ -47,18 +45,6 @@ impl RoomActor {
         match &self.key.room {
             Some(room) => self.cluster.subjects.room(&self.key.nsp, room),
             None => self.cluster.subjects.namespace(&self.key.nsp),
-        }
-    }
-
-    fn fanout(&self, broadcast: &Arc<Broadcast>) {
-        if let Some(acks) = &broadcast.acks {
-            let _ = acks.events.send(AckEvent::Members(self.members.len()));
-        }
-        for (socket, session) in &self.members {
-            session.do_send(SocketCommand::Deliver {
-                broadcast: broadcast.clone(),
-                socket: socket.clone(),
-            });
         }
     }
 }
@@ -88,16 +74,8 @@ impl Subscriber for RoomActor {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) enum RoomMessage {
-    /// A socket joined.
-    Add(SocketId, Addr<SessionActor>),
-    /// A socket left.
-    Remove(SocketId),
-    /// Hand a broadcast to every member.
-    Fanout(Arc<Broadcast>),
     /// Answer once the room's subject is subscribed.
     WhenSubscribed(oneshot::Sender<()>),
-    /// List the members and their sessions.
-    Members(oneshot::Sender<Vec<(SocketId, Addr<SessionActor>)>>),
     /// The last member left.
     Stop,
 }
@@ -107,25 +85,10 @@ impl Handler<RoomMessage> for RoomActor {
 
     fn handle(&mut self, message: RoomMessage, ctx: &mut Context<Self>) {
         match message {
-            RoomMessage::Add(socket, session) => {
-                self.members.insert(socket, session);
-            }
-            RoomMessage::Remove(socket) => {
-                self.members.remove(&socket);
-            }
-            RoomMessage::Fanout(broadcast) => self.fanout(&broadcast),
             RoomMessage::WhenSubscribed(waiter) if self.subscribed => {
                 let _ = waiter.send(());
             }
             RoomMessage::WhenSubscribed(waiter) => self.waiting.push(waiter),
-            RoomMessage::Members(reply) => {
-                let members = self
-                    .members
-                    .iter()
-                    .map(|(socket, session)| (socket.clone(), session.clone()))
-                    .collect();
-                let _ = reply.send(members);
-            }
             RoomMessage::Stop => ctx.stop(),
         }
     }
@@ -137,7 +100,7 @@ impl StreamHandler<Inbound> for RoomActor {
         match wire::from_wire(inbound.payload, &self.cluster.node) {
             Ok(Some(broadcast)) => {
                 metrics::broadcast("received");
-                self.fanout(&Arc::new(broadcast));
+                self.registry.do_send(Arrived(Arc::new(broadcast)));
             }
             Ok(None) => {}
             Err(error) => warn!(%error, "undecodable broadcast from the cluster"),

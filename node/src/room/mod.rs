@@ -1,11 +1,14 @@
-//! Rooms: one [`RoomActor`] per (namespace, room) with local members, and
-//! the [`RoomRegistry`] that starts and stops them.
+//! Rooms: the [`RoomRegistry`] of every local room's members, which serves
+//! all broadcasts on a node in one order, and one [`RoomActor`] per
+//! (namespace, room) with local members, which holds the room's interest
+//! in the cluster.
 //!
 //! A namespace's sockets are also members of a group for the whole
 //! namespace (a [`RoomKey`] without a room), so a namespace-wide broadcast
 //! takes the same path as a room broadcast.
 
 mod actor;
+mod members;
 mod registry;
 mod wire;
 

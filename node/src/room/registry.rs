@@ -5,12 +5,13 @@ use std::{
     sync::Arc,
 };
 
-use actix::{Actor, Addr, Context, Handler, Message, ResponseFuture};
+use actix::{Actor, Addr, AsyncContext, Context, Handler, Message, MessageResult, ResponseFuture};
 use switchyard_shared::config::MultiRoom;
 use tokio::sync::oneshot;
 
 use super::{
     actor::{RoomActor, RoomMessage},
+    members::LocalRoom,
     wire, RoomKey,
 };
 use crate::{
@@ -23,13 +24,14 @@ use crate::{
 /// Starts a [`RoomActor`] at a room's first local join and stops it after
 /// the last leave, so idle rooms cost nothing.
 ///
-/// Sessions send a join or leave only when membership changes, so the
-/// registry's count per room is exact. Broadcasts go to the local rooms
-/// here, and (unless `local`) to the rooms' subjects for the other nodes.
+/// It holds every local room's members, so one actor serves every
+/// broadcast on the node, local or from the cluster, and each client gets
+/// them in the order the registry took them. Broadcasts also go (unless
+/// `local`) to the rooms' subjects for the other nodes.
 pub struct RoomRegistry {
     cluster: Cluster,
     multi_room: MultiRoom,
-    rooms: HashMap<RoomKey, (Addr<RoomActor>, usize)>,
+    rooms: HashMap<RoomKey, LocalRoom>,
 }
 
 impl RoomRegistry {
@@ -46,6 +48,20 @@ impl RoomRegistry {
     pub fn with_multi_room(mut self, multi_room: MultiRoom) -> Self {
         self.multi_room = multi_room;
         self
+    }
+
+    /// Hands a broadcast to the members of its target rooms on this node.
+    fn fanout(&self, broadcast: &Arc<Broadcast>) {
+        let targets: Vec<&LocalRoom> = keys(&broadcast.nsp, &broadcast.rooms)
+            .iter()
+            .filter_map(|key| self.rooms.get(key))
+            .collect();
+        if let Some(acks) = &broadcast.acks {
+            let _ = acks.events.send(AckEvent::Rooms(targets.len()));
+        }
+        for room in targets {
+            room.fanout(broadcast);
+        }
     }
 
     /// Sends a broadcast to the other nodes: to the namespace's subject
@@ -124,16 +140,25 @@ pub struct LocalMembers {
 #[rtype(result = "()")]
 pub struct Publish(pub Arc<Broadcast>);
 
+/// A broadcast from another node, for this node's members only.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Arrived(pub Arc<Broadcast>);
+
 impl Handler<Join> for RoomRegistry {
     type Result = ();
 
-    fn handle(&mut self, join: Join, _: &mut Context<Self>) {
+    fn handle(&mut self, join: Join, ctx: &mut Context<Self>) {
         for key in join.keys {
-            let (room, members) = self.rooms.entry(key).or_insert_with_key(|key| {
-                (RoomActor::new(key.clone(), self.cluster.clone()).start(), 0)
+            let room = self.rooms.entry(key).or_insert_with_key(|key| {
+                let actor = RoomActor::new(key.clone(), self.cluster.clone(), ctx.address());
+                LocalRoom {
+                    actor: actor.start(),
+                    members: HashMap::new(),
+                }
             });
-            *members += 1;
-            room.do_send(RoomMessage::Add(join.socket.clone(), join.session.clone()));
+            room.members
+                .insert(join.socket.clone(), join.session.clone());
         }
         metrics::rooms(self.rooms.len());
     }
@@ -144,13 +169,12 @@ impl Handler<Leave> for RoomRegistry {
 
     fn handle(&mut self, leave: Leave, _: &mut Context<Self>) {
         for key in leave.keys {
-            let Some((room, members)) = self.rooms.get_mut(&key) else {
+            let Some(room) = self.rooms.get_mut(&key) else {
                 continue;
             };
-            room.do_send(RoomMessage::Remove(leave.socket.clone()));
-            *members = members.saturating_sub(1);
-            if *members == 0 {
-                room.do_send(RoomMessage::Stop);
+            room.members.remove(&leave.socket);
+            if room.members.is_empty() {
+                room.actor.do_send(RoomMessage::Stop);
                 self.rooms.remove(&key);
             }
         }
@@ -165,9 +189,9 @@ impl Handler<Subscribed> for RoomRegistry {
         let waiters: Vec<oneshot::Receiver<()>> = keys
             .iter()
             .filter_map(|key| self.rooms.get(key))
-            .map(|(room, _)| {
+            .map(|room| {
                 let (done, waiter) = oneshot::channel();
-                room.do_send(RoomMessage::WhenSubscribed(done));
+                room.actor.do_send(RoomMessage::WhenSubscribed(done));
                 waiter
             })
             .collect();
@@ -183,30 +207,18 @@ impl Handler<Subscribed> for RoomRegistry {
 }
 
 impl Handler<LocalMembers> for RoomRegistry {
-    type Result = ResponseFuture<Vec<(SocketId, Addr<SessionActor>)>>;
+    type Result = MessageResult<LocalMembers>;
 
     fn handle(&mut self, request: LocalMembers, _: &mut Context<Self>) -> Self::Result {
-        let answers: Vec<_> = keys(&request.nsp, &request.rooms)
+        let mut seen = HashSet::new();
+        let members = keys(&request.nsp, &request.rooms)
             .iter()
             .filter_map(|key| self.rooms.get(key))
-            .map(|(room, _)| {
-                let (reply, answer) = oneshot::channel();
-                room.do_send(RoomMessage::Members(reply));
-                answer
-            })
+            .flat_map(|room| room.members.iter())
+            .filter(|(socket, _)| seen.insert(*socket))
+            .map(|(socket, session)| (socket.clone(), session.clone()))
             .collect();
-        Box::pin(async move {
-            let mut seen = HashSet::new();
-            let mut members = Vec::new();
-            for answer in answers {
-                for (socket, session) in answer.await.unwrap_or_default() {
-                    if seen.insert(socket.clone()) {
-                        members.push((socket, session));
-                    }
-                }
-            }
-            members
-        })
+        MessageResult(members)
     }
 }
 
@@ -231,18 +243,16 @@ impl Handler<Publish> for RoomRegistry {
     type Result = ();
 
     fn handle(&mut self, Publish(broadcast): Publish, _: &mut Context<Self>) {
-        let keys = keys(&broadcast.nsp, &broadcast.rooms);
-        let targets: Vec<&Addr<RoomActor>> = keys
-            .iter()
-            .filter_map(|key| self.rooms.get(key).map(|(room, _)| room))
-            .collect();
-        if let Some(acks) = &broadcast.acks {
-            let _ = acks.events.send(AckEvent::Rooms(targets.len()));
-        }
-        for room in targets {
-            room.do_send(RoomMessage::Fanout(broadcast.clone()));
-        }
+        self.fanout(&broadcast);
         metrics::broadcast("sent");
         self.publish(&broadcast);
+    }
+}
+
+impl Handler<Arrived> for RoomRegistry {
+    type Result = ();
+
+    fn handle(&mut self, Arrived(broadcast): Arrived, _: &mut Context<Self>) {
+        self.fanout(&broadcast);
     }
 }

@@ -29,7 +29,7 @@ impl SocketIoClient {
             Some(state) => {
                 *state.socket.id() != socket
                     // The session's own view of the socket's rooms is the
-                    // latest: a room actor may still list a socket that left.
+                    // latest: a leave may still be on its way to the registry.
                     || !(broadcast.rooms.is_empty()
                         || broadcast.rooms.iter().any(|room| state.rooms.contains(room)))
                     || broadcast

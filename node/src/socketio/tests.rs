@@ -192,3 +192,26 @@ async fn volatile_broadcasts_skip_clients_that_cannot_take_them() {
     let payload = parked.await.expect("session").expect("GET");
     assert_eq!(&payload[..], br#"42["sent"]"#);
 }
+
+#[actix_rt::test]
+async fn broadcasts_to_different_rooms_arrive_in_the_order_they_were_sent() {
+    let io = build(
+        SocketIo::builder().ns(Namespace::new("/").on_connection(|socket| socket.join("r1"))),
+    );
+    let mut client = client(&io);
+    connect(&mut client, "/").await;
+    // A burst the registry takes in one go: the namespace's group, then a
+    // room, then the namespace's group again.
+    let nsp = io.of("/");
+    nsp.clone().emit("first", Payload::default());
+    nsp.clone().to("r1").emit("second", Payload::default());
+    nsp.emit("third", Payload::default());
+    let mut received = Vec::new();
+    for _ in 0..3 {
+        received.push(client.next().await);
+    }
+    assert_eq!(
+        received,
+        [r#"2["first"]"#, r#"2["second"]"#, r#"2["third"]"#]
+    );
+}
