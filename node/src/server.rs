@@ -63,6 +63,10 @@ pub enum ServerError {
     },
 }
 
+/// HTTP routes a binary of your own serves beside Socket.IO and the ops
+/// routes, such as its web page; see `node/examples/chat/`.
+pub type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
 /// Runs a node with the app that the settings name, until the process stops.
 pub async fn run(settings: Settings) -> Result<(), ServerError> {
     let app = match settings.app {
@@ -77,6 +81,15 @@ pub async fn run(settings: Settings) -> Result<(), ServerError> {
 /// `node/examples/chat.rs`. With `nats.url` set the node joins the cluster
 /// there (waiting for NATS if needed); otherwise it runs alone.
 pub async fn run_app(settings: Settings, app: SocketIoBuilder) -> Result<(), ServerError> {
+    run_app_with_routes(settings, app, Arc::new(|_| {})).await
+}
+
+/// [`run_app`], with `routes` served too.
+pub async fn run_app_with_routes(
+    settings: Settings,
+    app: SocketIoBuilder,
+    routes: Routes,
+) -> Result<(), ServerError> {
     let node = match settings.node_id()? {
         Some(node) => node,
         None => {
@@ -89,7 +102,7 @@ pub async fn run_app(settings: Settings, app: SocketIoBuilder) -> Result<(), Ser
     } else {
         Arc::new(NatsBus::connect(&settings.nats, &node, settings.max_payload).await?)
     };
-    serve(settings, app, node, bus).await
+    serve(settings, app, node, bus, routes).await
 }
 
 /// Runs a node on a bus that is already connected (what [`run_app`] does
@@ -99,6 +112,7 @@ pub async fn serve(
     app: SocketIoBuilder,
     node: NodeId,
     bus: Arc<dyn ClusterBus>,
+    routes: Routes,
 ) -> Result<(), ServerError> {
     let metrics = metrics::install()?;
     let addr = settings.listen_addr()?;
@@ -172,7 +186,7 @@ pub async fn serve(
         for endpoint in &endpoints {
             app = app.configure(|cfg| endpoint.mount(cfg));
         }
-        app
+        app.configure(|cfg| routes(cfg))
     })
     .workers(worker_count(settings.workers))
     .disable_signals()

@@ -1,7 +1,10 @@
 //! A whole cluster for a test: a real NATS, N node processes on it, and
 //! nginx with plain round-robin in front of them.
 
-use std::time::Duration;
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use crate::{eventually, NatsServer, Nginx, NodeProcess};
 
@@ -12,8 +15,13 @@ const CLUSTER_SETTINGS: &[(&str, &str)] = &[
     ("SWITCHYARD_NATS__REQUEST_TIMEOUT_MS", "2000"),
 ];
 
-/// Starts node `node<index>` on `nats` with the cluster's settings.
-fn start_node(nats: &NatsServer, index: usize, settings: &[(String, String)]) -> NodeProcess {
+/// Starts `program` as node `node<index>` on `nats` with the cluster's settings.
+fn start_node(
+    program: &Path,
+    nats: &NatsServer,
+    index: usize,
+    settings: &[(String, String)],
+) -> NodeProcess {
     let (url, id) = (nats.url(), format!("node{index}"));
     let mut env = vec![
         ("SWITCHYARD_NATS__URL", url.as_str()),
@@ -25,7 +33,7 @@ fn start_node(nats: &NatsServer, index: usize, settings: &[(String, String)]) ->
             .iter()
             .map(|(key, value)| (key.as_str(), value.as_str())),
     );
-    NodeProcess::start(&env)
+    NodeProcess::spawn_program(program, &env).listening()
 }
 
 /// NATS, nodes and nginx, all stopped when dropped.
@@ -38,19 +46,27 @@ pub struct ClusterFixture {
     pub nats: NatsServer,
     /// The settings every node gets, for nodes added later.
     settings: Vec<(String, String)>,
+    /// The node binary.
+    program: PathBuf,
 }
 
 impl ClusterFixture {
     /// Starts NATS, `count` nodes (ids `node0`…) with `settings` added, and
     /// nginx; returns once every node is ready with all members joined.
     pub async fn start(count: usize, settings: &[(&str, &str)]) -> Self {
+        Self::start_program(crate::node::binary(), count, settings).await
+    }
+
+    /// [`ClusterFixture::start`] with another node binary, such as an
+    /// [`example`](crate::node::example) with an app of its own.
+    pub async fn start_program(program: PathBuf, count: usize, settings: &[(&str, &str)]) -> Self {
         let nats = NatsServer::start();
         let settings: Vec<(String, String)> = settings
             .iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
         let nodes: Vec<NodeProcess> = (0..count)
-            .map(|index| start_node(&nats, index, &settings))
+            .map(|index| start_node(&program, &nats, index, &settings))
             .collect();
         let upstreams: Vec<String> = nodes.iter().map(|node| node.addr().to_owned()).collect();
         let nginx = Nginx::start(&upstreams);
@@ -59,6 +75,7 @@ impl ClusterFixture {
             nodes: nodes.into_iter().map(Some).collect(),
             nats,
             settings,
+            program,
         };
         cluster.wait_for_members(count).await;
         cluster
@@ -69,7 +86,7 @@ impl ClusterFixture {
     /// ready yet.
     pub fn add_node(&mut self) -> usize {
         let index = self.nodes.len();
-        let node = start_node(&self.nats, index, &self.settings);
+        let node = start_node(&self.program, &self.nats, index, &self.settings);
         self.nodes.push(Some(node));
         index
     }

@@ -36,6 +36,21 @@ pub fn binary() -> PathBuf {
     path
 }
 
+/// A binary built from `node/examples/<name>` (scripts/test builds them),
+/// for tests that run a node with an app of its own.
+pub fn example(name: &str) -> PathBuf {
+    let path = binary()
+        .parent()
+        .map(|profile| profile.join("examples").join(name))
+        .expect("target directory");
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p switchyard-node --examples` (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
 /// The log lines a starting node is watched for.
 const STARTUP_LINES: &[&str] = &[LISTENING, "waiting for NATS"];
 /// The line that says the node serves HTTP, with its address.
@@ -91,7 +106,12 @@ impl NodeProcess {
 
     /// Starts a node without waiting for it, for tests that watch it start.
     pub fn spawn(settings: &[(&str, &str)]) -> StartingNode {
-        let mut command = Command::new(binary());
+        Self::spawn_program(&binary(), settings)
+    }
+
+    /// [`NodeProcess::spawn`] with another node binary, such as an [`example`].
+    pub fn spawn_program(program: &std::path::Path, settings: &[(&str, &str)]) -> StartingNode {
+        let mut command = Command::new(program);
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -1,7 +1,8 @@
 //! A chat room server on the Switchyard Rust API: copy it to start your own.
 //!
 //! Run it with `cargo run --example chat` (it reads the same `SWITCHYARD_*`
-//! settings as the `switchyard` binary), then connect a socket.io client:
+//! settings as the `switchyard` binary), then open <http://localhost:3000/>
+//! in a browser, or connect any socket.io client:
 //!
 //! ```js
 //! const socket = io("http://localhost:3000", { auth: { name: "ada", room: "lobby" } });
@@ -14,8 +15,19 @@
 //! - Each user is in one room (`auth.room`, default `lobby`); `say` reaches
 //!   everyone in it, `switch` moves to another room.
 //! - The room hears `joined` and `left` as users come and go.
+//!
+//! The page (`index.html`) loads the socket.io browser client from
+//! `/socket.io.min.js`, which this server reads at start-up from
+//! `$CHAT_CLIENT_JS`, by default the npm package's bundle at
+//! `node_modules/socket.io-client/dist/socket.io.min.js`
+//! (`npm install socket.io-client` provides it). Page options, as query
+//! parameters: `name`, `room`, `transports` (comma-separated, e.g.
+//! `polling`) and `server` (another origin to connect to, which then has to
+//! be listed in `SWITCHYARD_CORS__ORIGINS`).
 
 use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -55,8 +67,50 @@ fn tell_room(socket: &Socket, room: &str, event: &str, value: serde_json::Value)
         .emit(event, one(value));
 }
 
+/// The chat page.
+const PAGE: &str = include_str!("index.html");
+/// Where the browser client is read from when `$CHAT_CLIENT_JS` is unset.
+const DEFAULT_CLIENT_JS: &str = "node_modules/socket.io-client/dist/socket.io.min.js";
+
+/// Serves the page at `/` and the browser client at `/socket.io.min.js`.
+fn page_routes() -> switchyard_node::server::Routes {
+    let path = std::env::var("CHAT_CLIENT_JS").unwrap_or_else(|_| DEFAULT_CLIENT_JS.to_owned());
+    let client = match std::fs::read(&path) {
+        Ok(bytes) => Some(web::Bytes::from(bytes)),
+        Err(error) => {
+            tracing::warn!(%path, %error, "no socket.io browser client: the page cannot connect (set CHAT_CLIENT_JS)");
+            None
+        }
+    };
+    Arc::new(move |cfg: &mut web::ServiceConfig| {
+        let client = client.clone();
+        cfg.route(
+            "/",
+            web::get().to(|| async {
+                HttpResponse::Ok()
+                    .content_type("text/html; charset=utf-8")
+                    .body(PAGE)
+            }),
+        )
+        .route(
+            "/socket.io.min.js",
+            web::get().to(move || {
+                let client = client.clone();
+                async move {
+                    match client {
+                        Some(bytes) => HttpResponse::Ok()
+                            .content_type("text/javascript; charset=utf-8")
+                            .body(bytes),
+                        None => HttpResponse::NotFound()
+                            .body("the socket.io browser client was not found: set CHAT_CLIENT_JS"),
+                    }
+                }
+            }),
+        );
+    })
+}
+
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt().with_env_filter("info").init();
     let settings = match switchyard_node::settings::load() {
         Ok(settings) => settings,
         Err(error) => {
@@ -64,6 +118,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    switchyard_node::ops::logs::init(settings.log_format);
     let chat = Namespace::new("/")
         .middleware(require_name)
         .on_connection(|socket| {
@@ -116,7 +171,8 @@ fn main() -> std::process::ExitCode {
             });
         });
     let app = SocketIo::builder().ns(chat);
-    match actix_web::rt::System::new().block_on(switchyard_node::server::run_app(settings, app)) {
+    let server = switchyard_node::server::run_app_with_routes(settings, app, page_routes());
+    match actix_web::rt::System::new().block_on(server) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("chat: {error}");
