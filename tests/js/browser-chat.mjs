@@ -43,17 +43,20 @@ const state = (tab) =>
     connected: window.chat.connected(),
     messages: window.chat.messages,
     error: window.chat.error,
+    lastAck: window.chat.lastAck,
   }));
+// Waits are the page's own events (chat.until): no polling, and they work
+// in background tabs, where the browser throttles timers.
 const sawMessages = (tab, count) =>
-  tab.waitForFunction((n) => window.chat.messages.length >= n, { timeout: 15000 }, count);
+  tab.evaluate((n) => window.chat.until(() => window.chat.messages.length >= n), count);
 
 try {
   const polling = await page("chat.test", { name: "ada", transports: "polling" });
   const upgrading = await page("chat.test", { name: "bob" });
   for (const tab of [polling, upgrading]) {
-    await tab.waitForFunction(() => window.chat.connected(), { timeout: 15000 });
+    await tab.evaluate(() => window.chat.until(() => window.chat.connected()));
   }
-  await upgrading.waitForFunction(() => window.chat.transport() === "websocket", { timeout: 15000 });
+  await upgrading.evaluate(() => window.chat.until(() => window.chat.transport() === "websocket"));
 
   // ada sends from code and waits for the ack; bob types into the form.
   report.adaAck = await polling.evaluate(() => window.chat.say("hello from polling"));
@@ -64,7 +67,7 @@ try {
 
   // A page from an origin that is not allowed cannot connect.
   const stranger = await page("other.test", { name: "eve" });
-  await stranger.waitForFunction(() => window.chat.error !== null, { timeout: 15000 });
+  await stranger.evaluate(() => window.chat.until(() => window.chat.error !== null));
 
   report.polling = await state(polling);
   report.upgrading = await state(upgrading);
@@ -79,6 +82,10 @@ try {
   }
 } catch (err) {
   report.error = String(err && err.stack ? err.stack : err);
+  // What each page had seen when it failed.
+  for (const [index, tab] of (await browser.pages()).entries()) {
+    report[`page${index}`] = await state(tab).catch(() => null);
+  }
 } finally {
   await browser.close();
   clearTimeout(timer);
