@@ -17,7 +17,7 @@ use switchyard_shared::{
 use tracing::info;
 
 use crate::{
-    app::{echo_io::echo, AppMaker, EngineEcho},
+    app::{bridge, echo_io::echo, AppMaker, EngineEcho},
     cluster::{
         forward::{BusForwarder, ForwardServer},
         Cluster, ClusterBus, ClusterOps, InProcessBus, Leave, MembershipActor, NatsBus,
@@ -69,10 +69,14 @@ pub type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 
 /// Runs a node with the app that the settings name, until the process stops.
 pub async fn run(settings: Settings) -> Result<(), ServerError> {
-    let app = match settings.app {
-        AppKind::Echo => echo(),
-    };
-    run_app(settings, app).await
+    match settings.app {
+        AppKind::Echo => run_app(settings, echo()).await,
+        AppKind::Bridge => {
+            let app = bridge::app(&settings);
+            let routes = bridge::http_routes(&settings);
+            run_app_with_routes(settings, app, routes).await
+        }
+    }
 }
 
 /// Runs a node with your own socket.io app, until the process stops.
@@ -172,6 +176,7 @@ pub async fn serve(
         &io,
         &draining,
     )?;
+    let api_io = io.clone();
     let ready_membership = membership.clone();
     let ready_draining = draining.clone();
     let server = HttpServer::new(move || {
@@ -179,6 +184,7 @@ pub async fn serve(
             .app_data(web::Data::new(metrics.clone()))
             .app_data(web::Data::new(ready_membership.clone()))
             .app_data(web::Data::new(ready_draining.clone()))
+            .app_data(web::Data::new(api_io.clone()))
             .route("/health", web::get().to(health))
             .route("/health", web::head().to(health))
             .route("/ready", web::get().to(ready))
@@ -275,6 +281,7 @@ fn endpoints(
                 Arc::new(|_| Box::new(EngineEcho)),
             ));
         }
+        AppKind::Bridge => {}
     }
     Ok(endpoints)
 }

@@ -15,6 +15,7 @@ use crate::{
     socketio::SocketCommand,
 };
 
+pub mod bridge;
 pub mod echo;
 pub mod echo_io;
 mod echo_ops;

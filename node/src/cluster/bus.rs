@@ -51,6 +51,15 @@ pub trait ClusterBus: Send + Sync + 'static {
     /// Subscribes to a subject.
     fn subscribe(&self, subject: String) -> BusFuture<Result<BusStream, BusError>>;
 
+    /// Subscribes to a subject as one of the `group`: each message goes to
+    /// one member of the group, so a request is served once however many
+    /// nodes listen.
+    fn queue_subscribe(
+        &self,
+        subject: String,
+        group: String,
+    ) -> BusFuture<Result<BusStream, BusError>>;
+
     /// Publishes a request to every subscriber of `subject` with a fresh
     /// inbox as its reply subject, and returns the inbox: every answer of
     /// every receiver, as many as each sends, until the stream is dropped.

@@ -28,6 +28,8 @@ pub struct InProcessHub {
 #[derive(Default)]
 struct HubState {
     subscriptions: HashMap<String, Vec<mpsc::Sender<Inbound>>>,
+    /// Queue groups by subject, then by group name.
+    queues: HashMap<String, HashMap<String, Vec<mpsc::Sender<Inbound>>>>,
     inboxes: HashMap<String, oneshot::Sender<Bytes>>,
     next_inbox: u64,
     buses: usize,
@@ -62,14 +64,30 @@ impl InProcessBus {
 impl HubState {
     /// Delivers to every live subscriber; returns how many took it.
     fn deliver(&mut self, subject: &str, inbound: &Inbound) -> usize {
-        let Some(subscribers) = self.subscriptions.get_mut(subject) else {
-            return 0;
-        };
-        subscribers.retain(|sender| !sender.is_closed());
-        subscribers
-            .iter()
-            .filter(|sender| sender.try_send(inbound.clone()).is_ok())
-            .count()
+        let mut taken = 0;
+        if let Some(subscribers) = self.subscriptions.get_mut(subject) {
+            subscribers.retain(|sender| !sender.is_closed());
+            taken += subscribers
+                .iter()
+                .filter(|sender| sender.try_send(inbound.clone()).is_ok())
+                .count();
+        }
+        // One member of each queue group: the first that takes it.
+        for members in self
+            .queues
+            .get_mut(subject)
+            .into_iter()
+            .flat_map(|g| g.values_mut())
+        {
+            members.retain(|sender| !sender.is_closed());
+            if members
+                .iter()
+                .any(|sender| sender.try_send(inbound.clone()).is_ok())
+            {
+                taken += 1;
+            }
+        }
+        taken
     }
 }
 
@@ -130,6 +148,22 @@ impl ClusterBus for InProcessBus {
         let (sender, receiver) = mpsc::channel(SUBSCRIPTION_CAPACITY);
         let added =
             self.with_state(|state| state.subscriptions.entry(subject).or_default().push(sender));
+        Box::pin(async move {
+            added.ok_or_else(|| BusError::Unavailable("hub poisoned".into()))?;
+            Ok(receiver_stream(receiver))
+        })
+    }
+
+    fn queue_subscribe(
+        &self,
+        subject: String,
+        group: String,
+    ) -> BusFuture<Result<BusStream, BusError>> {
+        let (sender, receiver) = mpsc::channel(SUBSCRIPTION_CAPACITY);
+        let added = self.with_state(|state| {
+            let groups = state.queues.entry(subject).or_default();
+            groups.entry(group).or_default().push(sender);
+        });
         Box::pin(async move {
             added.ok_or_else(|| BusError::Unavailable("hub poisoned".into()))?;
             Ok(receiver_stream(receiver))

@@ -195,11 +195,22 @@ impl ClusterBus for NatsBus {
                 .subscribe(subject)
                 .await
                 .map_err(|error| BusError::Unavailable(error.to_string()))?;
-            let stream = subscriber.map(|message| Inbound {
-                payload: message.payload,
-                reply: message.reply.map(|reply| reply.to_string()),
-            });
-            Ok(Box::pin(stream) as BusStream)
+            Ok(inbound_stream(subscriber))
+        })
+    }
+
+    fn queue_subscribe(
+        &self,
+        subject: String,
+        group: String,
+    ) -> BusFuture<Result<BusStream, BusError>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let subscriber = client
+                .queue_subscribe(subject, group)
+                .await
+                .map_err(|error| BusError::Unavailable(error.to_string()))?;
+            Ok(inbound_stream(subscriber))
         })
     }
 
@@ -256,4 +267,12 @@ impl ClusterBus for NatsBus {
             }
         })
     }
+}
+
+/// A NATS subscription as a bus stream.
+fn inbound_stream(subscriber: async_nats::Subscriber) -> BusStream {
+    Box::pin(subscriber.map(|message| Inbound {
+        payload: message.payload,
+        reply: message.reply.map(|reply| reply.to_string()),
+    }))
 }

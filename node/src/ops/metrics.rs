@@ -35,6 +35,7 @@ const UPGRADES: &str = "switchyard_engine_upgrades_total";
 const SOCKETS: &str = "switchyard_sockets";
 const ROOMS: &str = "switchyard_rooms";
 const BROADCASTS: &str = "switchyard_broadcasts_total";
+const BRIDGE: &str = "switchyard_bridge_messages_total";
 
 /// Installs the process-wide recorder and returns the handle that renders it.
 pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
@@ -107,6 +108,10 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
     describe_counter!(
         BROADCASTS,
         "Broadcasts sent from this node, and received from others."
+    );
+    describe_counter!(
+        BRIDGE,
+        "Messages of the bridge app with back-ends, by kind (event, auth) and outcome (published, answered, timeout, no_responders, ...)."
     );
     gauge!(ROOMS).set(0.0);
     for transport in [Transport::Polling, Transport::WebSocket] {
@@ -259,4 +264,9 @@ pub fn handover_held(items: usize) {
 /// A polling request reached the session that owns it (forwarded or not).
 pub fn polling_request(kind: &'static str) {
     counter!(POLLING_REQUESTS, "kind" => kind).increment(1);
+}
+
+/// A bridge message to back-ends had this outcome.
+pub fn bridge(kind: &'static str, outcome: &'static str) {
+    counter!(BRIDGE, "kind" => kind, "outcome" => outcome).increment(1);
 }

@@ -22,7 +22,7 @@ use super::{
     connect::Connecting,
     frames,
     server::MAX_ATTACHMENTS,
-    socket::{DisconnectHandler, EventHandler, Socket},
+    socket::{DisconnectHandler, Handlers, Socket},
     Ack, Room, SocketCommand, SocketId, SocketIo,
 };
 use crate::{
@@ -34,7 +34,7 @@ use crate::{
 /// One socket of this session: a namespace it joined.
 pub(super) struct SocketState {
     pub(super) socket: Socket,
-    pub(super) handlers: HashMap<String, EventHandler>,
+    pub(super) handlers: Handlers,
     pub(super) on_disconnect: Vec<DisconnectHandler>,
     /// Every room the socket is in, its own included.
     pub(super) rooms: HashSet<Room>,
@@ -119,16 +119,16 @@ impl SocketIoClient {
         let Some(state) = self.sockets.get(nsp) else {
             return;
         };
-        let Some(handler) = state.handlers.get(event).cloned() else {
+        if !state.handlers.handles(event) {
             return;
-        };
+        }
         let ack = ack.map(|id| Ack {
             session: cx.session(),
             nsp: state.socket.nsp_arc(),
             socket: state.socket.id().clone(),
             id,
         });
-        handler(&state.socket, payload, ack);
+        state.handlers.dispatch(&state.socket, event, payload, ack);
     }
 
     /// The client's answer to an ack: awaited here, or on the node this

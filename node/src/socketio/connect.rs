@@ -1,10 +1,7 @@
 //! Joining a namespace: matching it, running its middleware, creating the
 //! socket and running the namespace's connection handler.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-};
+use std::{collections::HashSet, sync::Arc};
 
 use serde_json::value::RawValue;
 use switchyard_shared::socket::Packet;
@@ -14,9 +11,9 @@ use super::{
     client::{empty_object, SocketIoClient, SocketState},
     frames,
     handshake::Handshake,
-    namespace::{ConnectError, ConnectRequest, Params},
+    namespace::{Admission, ConnectError, ConnectRequest, Params},
     socket::{Socket, SocketSetup},
-    SocketCommand, SocketId,
+    Room, SocketCommand, SocketId,
 };
 use crate::session::AppCx;
 
@@ -25,6 +22,7 @@ pub(super) struct Connecting {
     namespace: usize,
     params: Params,
     handshake: Arc<Handshake>,
+    request: ConnectRequest,
 }
 
 impl Connecting {
@@ -56,13 +54,14 @@ impl SocketIoClient {
         let handshake = Arc::new(Handshake::new(&self.info, self.opened, auth));
         let middlewares = self.io.namespaces()[namespace].middlewares.clone();
         if middlewares.is_empty() {
-            self.accept(nsp, namespace, params, handshake, cx);
+            self.accept(nsp, namespace, params, handshake, Admission::default(), cx);
             return;
         }
         let request = ConnectRequest {
             nsp: nsp.clone(),
             params: params.clone(),
             handshake: handshake.clone(),
+            admission: Default::default(),
         };
         self.connecting.insert(
             nsp.clone(),
@@ -70,6 +69,7 @@ impl SocketIoClient {
                 namespace,
                 params,
                 handshake,
+                request: request.clone(),
             },
         );
         cx.spawn(async move {
@@ -94,13 +94,17 @@ impl SocketIoClient {
             return;
         };
         match outcome {
-            Ok(()) => self.accept(
-                nsp,
-                connecting.namespace,
-                connecting.params,
-                connecting.handshake,
-                cx,
-            ),
+            Ok(()) => {
+                let admission = connecting.request.take_admission();
+                self.accept(
+                    nsp,
+                    connecting.namespace,
+                    connecting.params,
+                    connecting.handshake,
+                    admission,
+                    cx,
+                )
+            }
             Err(error) => {
                 let data = error
                     .data
@@ -119,6 +123,7 @@ impl SocketIoClient {
         namespace: usize,
         params: Params,
         handshake: Arc<Handshake>,
+        admission: Admission,
         cx: &mut AppCx<'_>,
     ) {
         let nsp: Arc<str> = nsp.into();
@@ -137,13 +142,15 @@ impl SocketIoClient {
             cx.cancel(timer);
         }
         let label = self.io.namespaces()[namespace].label.clone();
-        self.join_rooms(&socket, &label, [id.room()], cx);
+        let mut rooms: HashSet<Room> = admission.rooms.into_iter().collect();
+        rooms.insert(id.room());
+        self.join_rooms(&socket, &label, rooms.iter().cloned(), cx);
         let mut state = SocketState {
             socket,
-            handlers: HashMap::new(),
+            handlers: Default::default(),
             on_disconnect: Vec::new(),
-            rooms: HashSet::from([id.room()]),
-            data: serde_json::Value::Null,
+            rooms,
+            data: admission.data.unwrap_or(serde_json::Value::Null),
             label,
         };
         debug!(socket = %id, nsp = %nsp, "socket connected");

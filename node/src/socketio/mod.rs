@@ -58,9 +58,10 @@ pub use namespace::{ConnectError, ConnectRequest, MiddlewareFuture, Namespace, P
 pub use ops::{SocketOp, Targets};
 pub use ops_serve::OpsServer;
 pub use remote::{OpsTimeout, RemoteSocket, DEFAULT_OPS_TIMEOUT};
-pub use server::{SocketIo, SocketIoBuilder};
+pub(crate) use server::MAX_ATTACHMENTS;
+pub use server::{SocketIo, SocketIoBuilder, StartHandler};
 pub use server_event::{ServerAck, ServerAckTimeout, ServerEventHandler};
-pub use socket::{DisconnectHandler, EventHandler, Socket, SocketId, SocketSetup};
+pub use socket::{AnyEventHandler, DisconnectHandler, EventHandler, Socket, SocketId, SocketSetup};
 
 /// A room name. Shared, because every member and broadcast names it.
 pub type Room = Arc<str>;

@@ -1,9 +1,13 @@
 //! Namespaces: static names, `{param}` patterns, middleware and the
 //! connection handler.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex},
+};
 
-use super::{handshake::Handshake, socket::SocketSetup};
+use super::{handshake::Handshake, socket::SocketSetup, Room};
 
 /// Why a middleware refused a connection; the client gets it as CONNECT_ERROR.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +57,41 @@ pub struct ConnectRequest {
     pub params: Params,
     /// The client's handshake, with this namespace's `auth`.
     pub handshake: Arc<Handshake>,
+    /// What the middleware gives the socket if it is accepted.
+    pub(crate) admission: Arc<Mutex<Admission>>,
+}
+
+/// The data and rooms a middleware gave a socket it accepted.
+#[derive(Debug, Default)]
+pub(crate) struct Admission {
+    pub(crate) data: Option<serde_json::Value>,
+    pub(crate) rooms: Vec<Room>,
+}
+
+impl ConnectRequest {
+    /// Sets the socket's `socket.data` before its connection handler runs,
+    /// as a socket.io middleware that fills `socket.data` does.
+    pub fn set_data(&self, data: serde_json::Value) {
+        if let Ok(mut admission) = self.admission.lock() {
+            admission.data = Some(data);
+        }
+    }
+
+    /// Puts the socket in `room` as it connects, before its connection
+    /// handler runs.
+    pub fn join(&self, room: impl Into<Room>) {
+        if let Ok(mut admission) = self.admission.lock() {
+            admission.rooms.push(room.into());
+        }
+    }
+
+    /// The data and rooms set so far, leaving none behind.
+    pub(crate) fn take_admission(&self) -> Admission {
+        self.admission
+            .lock()
+            .map(|mut admission| std::mem::take(&mut *admission))
+            .unwrap_or_default()
+    }
 }
 
 /// A boxed middleware future.

@@ -61,6 +61,14 @@ impl ClusterBus for FreezableBus {
         })
     }
 
+    fn queue_subscribe(
+        &self,
+        subject: String,
+        group: String,
+    ) -> BusFuture<Result<BusStream, BusError>> {
+        self.inner.queue_subscribe(subject, group)
+    }
+
     fn scatter(&self, subject: String, payload: Bytes) -> BusFuture<Result<BusStream, BusError>> {
         self.inner.scatter(subject, payload)
     }

@@ -16,12 +16,16 @@ use crate::{app::AppMaker, cluster::ClusterOps, room::RoomRegistry};
 /// Most binary attachments one packet may carry.
 pub(crate) const MAX_ATTACHMENTS: usize = 64;
 
+/// Runs once an app is bound to its node; see [`SocketIoBuilder::on_start`].
+pub type StartHandler = Arc<dyn Fn(&SocketIo) + Send + Sync>;
+
 /// A socket.io app under construction: its namespaces.
 #[derive(Clone, Default)]
 pub struct SocketIoBuilder {
     namespaces: Vec<Namespace>,
     server_events: HashMap<String, ServerEventHandler>,
     cluster: Option<ClusterOps>,
+    on_start: Vec<StartHandler>,
 }
 
 impl SocketIoBuilder {
@@ -45,6 +49,14 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Runs `handler` with the app's handle once it is bound to its node:
+    /// the place to start work that acts on sockets from outside any
+    /// event, such as a listener for back-end requests.
+    pub fn on_start(mut self, handler: impl Fn(&SocketIo) + Send + Sync + 'static) -> Self {
+        self.on_start.push(Arc::new(handler));
+        self
+    }
+
     /// Puts the app in a cluster, so that server operations reach every
     /// node; without it they reach this node's sockets only.
     pub fn cluster(mut self, ops: ClusterOps) -> Self {
@@ -54,7 +66,7 @@ impl SocketIoBuilder {
 
     /// Binds the app to a node's room registry and settings.
     pub fn build(self, rooms: Addr<RoomRegistry>, connect_timeout: Duration) -> SocketIo {
-        SocketIo {
+        let io = SocketIo {
             shared: Arc::new(Shared {
                 namespaces: self.namespaces,
                 server_events: self.server_events,
@@ -62,7 +74,11 @@ impl SocketIoBuilder {
                 rooms,
                 connect_timeout,
             }),
+        };
+        for handler in &self.on_start {
+            handler(&io);
         }
+        io
     }
 }
 

@@ -68,6 +68,37 @@ impl fmt::Display for SocketId {
 pub type EventHandler = Arc<dyn Fn(&Socket, Payload, Option<Ack>) + Send + Sync>;
 /// A handler for the socket's disconnection, with the reason.
 pub type DisconnectHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
+/// Handles every event without a handler of its own; it gets the event name.
+pub type AnyEventHandler = Arc<dyn Fn(&Socket, &str, Payload, Option<Ack>) + Send + Sync>;
+
+/// A socket's event handlers: one per event name, and one for the rest.
+#[derive(Default)]
+pub(crate) struct Handlers {
+    by_event: HashMap<String, EventHandler>,
+    any: Option<AnyEventHandler>,
+}
+
+impl Handlers {
+    /// Whether some handler takes `event`.
+    pub(crate) fn handles(&self, event: &str) -> bool {
+        self.any.is_some() || self.by_event.contains_key(event)
+    }
+
+    /// Runs the handler of `event`, or the catch-all.
+    pub(crate) fn dispatch(
+        &self,
+        socket: &Socket,
+        event: &str,
+        payload: Payload,
+        ack: Option<Ack>,
+    ) {
+        if let Some(handler) = self.by_event.get(event) {
+            handler(socket, payload, ack);
+        } else if let Some(handler) = &self.any {
+            handler(socket, event, payload, ack);
+        }
+    }
+}
 
 /// One connected socket: a namespace joined by one client.
 ///
@@ -257,7 +288,7 @@ impl Socket {
 /// to register the socket's event handlers.
 pub struct SocketSetup<'a> {
     pub(crate) socket: &'a Socket,
-    pub(crate) handlers: &'a mut HashMap<String, EventHandler>,
+    pub(crate) handlers: &'a mut Handlers,
     pub(crate) on_disconnect: &'a mut Vec<DisconnectHandler>,
     pub(crate) moved: bool,
 }
@@ -292,7 +323,19 @@ impl SocketSetup<'_> {
         event: &str,
         handler: impl Fn(&Socket, Payload, Option<Ack>) + Send + Sync + 'static,
     ) {
-        self.handlers.insert(event.to_owned(), Arc::new(handler));
+        self.handlers
+            .by_event
+            .insert(event.to_owned(), Arc::new(handler));
+    }
+
+    /// Handles every event that has no handler of its own (socket.io's
+    /// `onAny`, but only for otherwise unhandled events), for apps that
+    /// pass events on by name.
+    pub fn on_any(
+        &mut self,
+        handler: impl Fn(&Socket, &str, Payload, Option<Ack>) + Send + Sync + 'static,
+    ) {
+        self.handlers.any = Some(Arc::new(handler));
     }
 
     /// Runs when the socket disconnects, for whatever reason.

@@ -185,6 +185,35 @@ impl Subjects {
     pub fn ops(&self) -> String {
         format!("{}.cluster.ops", self.prefix)
     }
+
+    /// Where the `bridge` app publishes a client's event `event` on
+    /// namespace `nsp`, for back-end services; a back-end subscribes to
+    /// one event, or to `<prefix>.events.>` for all.
+    pub fn events(&self, nsp: &str, event: &str) -> String {
+        format!(
+            "{}.events.{}.{}",
+            self.prefix,
+            escape_token(nsp),
+            escape_token(event)
+        )
+    }
+
+    /// Where the `bridge` app asks a back-end whether a client may join
+    /// namespace `nsp`.
+    pub fn auth(&self, nsp: &str) -> String {
+        format!("{}.auth.{}", self.prefix, escape_token(nsp))
+    }
+
+    /// Where the `bridge` app says that a socket of `nsp` has gone.
+    pub fn disconnects(&self, nsp: &str) -> String {
+        format!("{}.disconnects.{}", self.prefix, escape_token(nsp))
+    }
+
+    /// Where back-ends request operation `op` (emit, join, …) of the
+    /// `bridge` app's API; one node of the cluster serves each request.
+    pub fn api(&self, op: &str) -> String {
+        format!("{}.api.{}", self.prefix, escape_token(op))
+    }
 }
 
 #[cfg(test)]
@@ -326,6 +355,10 @@ mod tests {
             subjects.room("/chat", "lobby"),
             "switchyard.room.~2fchat.lobby"
         );
+        assert_eq!(subjects.events("/", "say"), "switchyard.events.~2f.say");
+        assert_eq!(subjects.auth("/chat"), "switchyard.auth.~2fchat");
+        assert_eq!(subjects.disconnects("/"), "switchyard.disconnects.~2f");
+        assert_eq!(subjects.api("emit"), "switchyard.api.emit");
     }
 
     #[test]
@@ -352,6 +385,10 @@ mod tests {
 
             let node = subjects.node_engine("x y.z");
             assert_eq!(node.split('.').count(), prefix_tokens + 3, "{node}");
+
+            let event = subjects.events("/a.b", "*.> x");
+            assert_eq!(event.split('.').count(), prefix_tokens + 3, "{event}");
+            assert!(event.split('.').all(is_legal_token), "{event}");
         }
         assert_eq!(
             Subjects::new("prod.sy").map(|s| s.room("/", "a.b")),

@@ -11,6 +11,10 @@ use serde::Deserialize;
 
 use crate::{engine::Transport, sid::NodeId};
 
+mod bridge;
+
+pub use bridge::{ApiSettings, BridgeSettings, NoResponder};
+
 /// A setting that cannot be used, with the key that holds it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid setting `{key}` (env SWITCHYARD_{env}): {reason}")]
@@ -39,6 +43,8 @@ impl SettingsError {
 pub enum AppKind {
     /// The reference app that tests, benchmarks and smoke checks rely on.
     Echo,
+    /// Client events to back-end services over NATS, and an API back.
+    Bridge,
 }
 
 /// How the node writes its log lines.
@@ -161,6 +167,10 @@ pub struct Settings {
     pub nats: NatsSettings,
     /// Membership timing.
     pub cluster: ClusterSettings,
+    /// The `bridge` app.
+    pub bridge: BridgeSettings,
+    /// The HTTP API of the `bridge` app.
+    pub api: ApiSettings,
 }
 
 /// Whether `text` is `*` or a browser origin: a scheme, a host, an optional port, no path.
@@ -263,6 +273,7 @@ impl Settings {
         if let Err(error) = crate::cluster::Subjects::new(&self.nats.prefix) {
             return Err(SettingsError::new("nats.prefix", error.to_string()));
         }
+        self.bridge.validate()?;
         if let Some(bad) = self.cors.origins.iter().find(|o| !is_origin(o)) {
             return Err(SettingsError::new(
                 "cors.origins",
@@ -367,6 +378,17 @@ mod tests {
                 heartbeat_interval_ms: 1000,
                 heartbeat_timeout_ms: 3000,
                 multi_room: MultiRoom::Rooms,
+            },
+            bridge: BridgeSettings {
+                namespaces: vec!["/".into()],
+                ack_timeout_ms: 5000,
+                auth: false,
+                auth_timeout_ms: 5000,
+                auth_no_responder: NoResponder::Reject,
+                headers: Vec::new(),
+            },
+            api: ApiSettings {
+                token: String::new(),
             },
         }
     }
