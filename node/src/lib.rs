@@ -12,7 +12,8 @@
 //! - [`cluster`]: the bus between nodes (NATS, or in-process), membership,
 //!   forwarding of polling requests to their owner, what two nodes say
 //!   about a moving session, and scatter/gather to every node.
-//! - [`app`]: what runs on top of the engine, such as the reference echo app.
+//! - [`app`]: what runs on top of the engine: the reference echo app, and
+//!   the bridge app that connects clients to back-ends over NATS.
 //! - [`ops`]: health, readiness, Prometheus metrics, and the graceful drain.
 //! - [`settings`]: loading [`switchyard_shared::config::Settings`] from the
 //!   defaults, a file and the environment.

@@ -44,6 +44,8 @@ pub fn load_from(mut vars: HashMap<String, String>) -> Result<Settings, LoadErro
         .with_list_parse_key("transports")
         .with_list_parse_key("cors.origins")
         .with_list_parse_key("nats.url")
+        .with_list_parse_key("bridge.namespaces")
+        .with_list_parse_key("bridge.headers")
         .try_parsing(true)
         .source(Some(vars));
     let mut settings: Settings = builder.add_source(environment).build()?.try_deserialize()?;
@@ -95,9 +97,15 @@ mod tests {
             ("SWITCHYARD_NODE_ID", "42"),
             ("SWITCHYARD_NATS__URL", "nats://a:4222,nats://b:4222"),
             ("SWITCHYARD_NATS__TLS__REQUIRED", "true"),
+            ("SWITCHYARD_BRIDGE__NAMESPACES", "/,/chat"),
+            ("SWITCHYARD_BRIDGE__HEADERS", "x-request-id,user-agent"),
+            ("SWITCHYARD_API__TOKEN", "12345"),
             ("OTHER_VARIABLE", "ignored"),
         ])
         .unwrap();
+        assert_eq!(s.bridge.namespaces, vec!["/", "/chat"]);
+        assert_eq!(s.bridge.headers, vec!["x-request-id", "user-agent"]);
+        assert_eq!(s.api.token, "12345");
         assert_eq!(s.ping_interval_ms, 300);
         assert_eq!(
             s.transports,

@@ -16,6 +16,7 @@ pub mod node;
 mod process;
 pub mod raw;
 pub mod repo;
+pub mod scratch;
 
 pub use clients::{run_js, run_py, JsSession};
 pub use cluster::ClusterFixture;

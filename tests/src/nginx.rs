@@ -3,17 +3,14 @@
 //! template as docker-compose (`config/nginx.conf.template`), so the tests
 //! exercise the configuration that ships.
 
-use crate::process::spawn_logged;
+use crate::{process::spawn_logged, scratch::ScratchDir};
 use std::{
     fmt::Write as _,
     fs,
     net::TcpStream,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        mpsc, Arc, Mutex,
-    },
+    sync::{mpsc, Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -91,12 +88,12 @@ impl Nginx {
     /// accepts connections.
     pub fn start(upstreams: &[String]) -> Self {
         let program = binary();
-        let dir = ScratchDir::new();
+        let dir = ScratchDir::new("nginx");
         let log = Arc::new(Mutex::new(Vec::new()));
         for _ in 0..PORT_ATTEMPTS {
             let port = crate::free_port();
             let config = render(&format!("127.0.0.1:{port}"), upstreams, dir.prefix());
-            fs::write(dir.config(), config).expect("write nginx.conf");
+            fs::write(config_path(&dir), config).expect("write nginx.conf");
             if let Some((child, gone)) = launch(&program, &dir, port, &log) {
                 return Self {
                     child,
@@ -205,7 +202,7 @@ fn nginx_args(dir: &ScratchDir) -> Vec<String> {
         "-p".into(),
         dir.prefix().into(),
         "-c".into(),
-        dir.config().to_str().expect("UTF-8 temp path").into(),
+        config_path(dir).to_str().expect("UTF-8 temp path").into(),
     ]
 }
 
@@ -223,36 +220,7 @@ fn wait_until_gone(gone: &mpsc::Receiver<String>, limit: Duration) -> bool {
     }
 }
 
-/// A fresh directory under the system temp dir for one nginx: its
-/// configuration, pid file, temporary files and access log. Removed on drop.
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn new() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "switchyard-nginx-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        // Left over by an earlier run that was killed and had the same pid.
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
-        Self(path)
-    }
-
-    fn prefix(&self) -> &str {
-        self.0.to_str().expect("UTF-8 temp path")
-    }
-
-    fn config(&self) -> PathBuf {
-        self.0.join("nginx.conf")
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+/// Where nginx's configuration goes in its scratch directory.
+fn config_path(dir: &ScratchDir) -> PathBuf {
+    dir.path().join("nginx.conf")
 }
