@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use actix::{Actor, Context, Handler, Message, MessageResult, Recipient};
 use switchyard_shared::sid::Sid;
 
-use crate::session::{EndpointId, SessionRequest};
+use crate::{
+    session::{EndpointId, SessionRequest},
+    Capacity,
+};
 
 /// Routes each request to the session that owns it.
 ///
@@ -15,6 +18,17 @@ use crate::session::{EndpointId, SessionRequest};
 #[derive(Default)]
 pub struct GatewayActor {
     sessions: HashMap<Sid, (EndpointId, Recipient<SessionRequest>)>,
+    capacity: Capacity,
+}
+
+impl GatewayActor {
+    /// A directory that keeps `capacity`'s count of sessions.
+    pub fn new(capacity: Capacity) -> Self {
+        Self {
+            sessions: HashMap::new(),
+            capacity,
+        }
+    }
 }
 
 impl Actor for GatewayActor {
@@ -94,6 +108,7 @@ impl Handler<Register> for GatewayActor {
 
     fn handle(&mut self, msg: Register, _: &mut Context<Self>) {
         self.sessions.insert(msg.sid, (msg.endpoint, msg.session));
+        self.capacity.set(self.sessions.len());
     }
 }
 
@@ -102,6 +117,7 @@ impl Handler<Unregister> for GatewayActor {
 
     fn handle(&mut self, msg: Unregister, _: &mut Context<Self>) {
         self.sessions.remove(&msg.sid);
+        self.capacity.set(self.sessions.len());
     }
 }
 

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod capacity;
 pub mod forward;
 pub mod gateway_actor;
 pub mod origin;
@@ -21,6 +22,7 @@ pub mod routes;
 pub mod session;
 pub mod websocket;
 
+pub use capacity::Capacity;
 pub use forward::{ForwardError, Forwarder, NoForwarding};
 pub use gateway_actor::GatewayActor;
 pub use routes::{Endpoint, EndpointSettings};

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 use crate::{
     forward::forward,
     gateway_actor::Route,
-    routes::{error_response, Endpoint},
+    routes::{error_response, Endpoint, EndpointSettings},
     session::{BodyError, HandshakeInfo, Opening, PollReply, SessionRequest},
 };
 
@@ -48,16 +48,20 @@ pub(crate) async fn post(
     let read = if is_binary_content(req) {
         Err(BodyError::BinaryContent)
     } else {
-        read_body(req, payload, ep.settings.max_payload).await
+        read_body(req, payload, &ep.settings).await
     };
-    let too_large = read == Err(BodyError::TooLarge);
+    let refused = match read {
+        Err(BodyError::TooLarge) => Some(HttpResponse::PayloadTooLarge().finish()),
+        Err(BodyError::TimedOut) => Some(HttpResponse::RequestTimeout().finish()),
+        _ => None,
+    };
     // The session may be gone already; then the answer below says so.
     let _ = body_tx.send(read);
     // Answer only once the session has finished with this POST, so that a
     // client's next POST never overlaps it.
     let answer = answer.await;
-    if too_large {
-        return HttpResponse::PayloadTooLarge().finish();
+    if let Some(refused) = refused {
+        return refused;
     }
     match answer {
         Ok(Ok(())) => HttpResponse::Ok().content_type("text/html").body("ok"),
@@ -78,7 +82,7 @@ async fn post_elsewhere(
     let body = if binary_content {
         Ok(Bytes::new())
     } else {
-        read_body(req, payload, ep.settings.max_payload).await
+        read_body(req, payload, &ep.settings).await
     };
     match body {
         Ok(body) => {
@@ -93,6 +97,7 @@ async fn post_elsewhere(
             .await
         }
         Err(BodyError::TooLarge) => HttpResponse::PayloadTooLarge().finish(),
+        Err(BodyError::TimedOut) => HttpResponse::RequestTimeout().finish(),
         Err(_) => error_response(EngineError::BadRequest),
     }
 }
@@ -125,7 +130,20 @@ fn is_binary_content(req: &HttpRequest) -> bool {
 }
 
 /// Reads the body, refusing it as soon as it is known to exceed `limit`.
+/// Reads a POST body, refusing it past maxPayload (before buffering it
+/// whole) or past the body timeout.
 async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    settings: &EndpointSettings,
+) -> Result<Bytes, BodyError> {
+    let reading = read_body_within(req, payload, settings.max_payload);
+    tokio::time::timeout(settings.body_timeout, reading)
+        .await
+        .unwrap_or(Err(BodyError::TimedOut))
+}
+
+async fn read_body_within(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

@@ -4,7 +4,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use actix::Addr;
 use actix_web::{
-    http::{header, Method},
+    http::{header, Method, StatusCode},
     middleware::Condition,
     web, HttpRequest, HttpResponse,
 };
@@ -18,7 +18,7 @@ use crate::{
     origin::OriginPolicy,
     polling,
     session::{EndpointId, HandshakeInfo, SessionFactory},
-    websocket, GatewayActor,
+    websocket, Capacity, GatewayActor,
 };
 
 /// The limits and policies of one endpoint.
@@ -32,6 +32,12 @@ pub struct EndpointSettings {
     pub max_buffered_packets: usize,
     /// Which browser origins may connect.
     pub origins: OriginPolicy,
+    /// Longest a POST body may take to arrive.
+    pub body_timeout: std::time::Duration,
+    /// Largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
+    /// The node's sessions against its limit: new sessions are refused when full.
+    pub capacity: Capacity,
 }
 
 /// One engine.io endpoint: a path, its sessions' factory and the gateway.
@@ -95,6 +101,11 @@ async fn dispatch(req: HttpRequest, body: web::Payload, ep: web::Data<Endpoint>)
     {
         return error_response(EngineError::Forbidden);
     }
+    if head_bytes(&req) > ep.settings.max_header_bytes {
+        return HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            .content_type("text/plain")
+            .body("request headers too large");
+    }
     let Ok(params) = web::Query::<HashMap<String, String>>::from_query(req.query_string()) else {
         return error_response(EngineError::BadRequest);
     };
@@ -120,6 +131,12 @@ async fn dispatch(req: HttpRequest, body: web::Payload, ep: web::Data<Endpoint>)
                 .content_type("text/plain")
                 .body("this node is shutting down")
         }
+        (None, _) if ep.settings.capacity.is_full() => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(format!(
+                "this node has its maximum of {} sessions",
+                ep.settings.capacity.max()
+            )),
         (None, Transport::Polling) => polling::handshake(&ep, handshake_info(&req, &params)).await,
         (None, Transport::WebSocket) if wants_ws => {
             websocket::handshake(&ep, &req, body, handshake_info(&req, &params))
@@ -131,6 +148,17 @@ async fn dispatch(req: HttpRequest, body: web::Payload, ep: web::Data<Endpoint>)
         }
         _ => error_response(EngineError::BadRequest),
     }
+}
+
+/// The size of the request line and headers, as a client sent them.
+fn head_bytes(req: &HttpRequest) -> usize {
+    let line = req.method().as_str().len() + req.uri().to_string().len() + 11;
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    line + headers
 }
 
 fn is_websocket_upgrade(req: &HttpRequest) -> bool {

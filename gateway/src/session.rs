@@ -34,6 +34,9 @@ pub enum BodyError {
     /// The client went away before the body was read.
     #[error("body not received")]
     Aborted,
+    /// The body did not arrive within the body timeout; the client gets 408.
+    #[error("body timed out")]
+    TimedOut,
 }
 
 /// The reply to a long-poll GET: a polling payload, or an error.

@@ -5,8 +5,8 @@ use std::{sync::Arc, time::Duration};
 use actix::Actor;
 use actix_web::{web, App, HttpServer};
 use switchyard_gateway::{
-    origin::OriginPolicy, Endpoint, EndpointId, EndpointSettings, Forwarder, GatewayActor,
-    NoForwarding,
+    origin::OriginPolicy, Capacity, Endpoint, EndpointId, EndpointSettings, Forwarder,
+    GatewayActor, NoForwarding,
 };
 use switchyard_shared::{
     cluster::Subjects,
@@ -31,7 +31,7 @@ use crate::{
     },
     room::RoomRegistry,
     session::{SessionConfig, SessionSpawner},
-    socketio::{OpsServer, SocketIo, SocketIoBuilder},
+    socketio::{OpsServer, SocketIo, SocketIoBuilder, SocketLimits},
 };
 
 /// The socket.io endpoint, at the configured path.
@@ -130,7 +130,8 @@ pub async fn serve(
         bus,
         subjects,
     };
-    let gateway = GatewayActor::default().start();
+    let capacity = Capacity::new(settings.limits.max_sessions);
+    let gateway = GatewayActor::new(capacity.clone()).start();
     let membership = MembershipActor::new(
         cluster.clone(),
         Duration::from_millis(settings.cluster.heartbeat_interval_ms),
@@ -163,27 +164,27 @@ pub async fn serve(
         recheck: Duration::from_millis(settings.cluster.heartbeat_interval_ms),
     };
     let io = app
+        .limits(SocketLimits::from(&settings.limits))
         .cluster(ops)
         .build(rooms.start(), settings.connect_timeout());
     OpsServer::new(io.clone()).start();
     let draining = Draining::default();
-    let endpoints = endpoints(
-        &settings,
-        &node,
-        gateway.clone(),
+    let routing = Routing {
+        gateway: gateway.clone(),
         forwarder,
         peers,
-        &io,
-        &draining,
-    )?;
+    };
+    let endpoints = endpoints(&settings, &node, routing, &io, &draining, &capacity)?;
     let api_io = io.clone();
     let ready_membership = membership.clone();
     let ready_draining = draining.clone();
+    let ready_capacity = capacity.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(web::Data::new(metrics.clone()))
             .app_data(web::Data::new(ready_membership.clone()))
             .app_data(web::Data::new(ready_draining.clone()))
+            .app_data(web::Data::new(ready_capacity.clone()))
             .app_data(web::Data::new(api_io.clone()))
             .route("/health", web::get().to(health))
             .route("/health", web::head().to(health))
@@ -218,15 +219,22 @@ fn worker_count(configured: usize) -> usize {
     std::thread::available_parallelism().map_or(1, |cpus| cpus.get())
 }
 
+/// Where an endpoint's requests go: local sessions, other nodes' sessions,
+/// and sessions moving between nodes.
+struct Routing {
+    gateway: actix::Addr<GatewayActor>,
+    forwarder: Arc<dyn Forwarder>,
+    peers: Option<Peers>,
+}
+
 /// The engine endpoints this node serves: socket.io, plus the app's own.
 fn endpoints(
     settings: &Settings,
     node: &NodeId,
-    gateway: actix::Addr<GatewayActor>,
-    forwarder: Arc<dyn Forwarder>,
-    peers: Option<Peers>,
+    routing: Routing,
     io: &SocketIo,
     draining: &Draining,
+    capacity: &Capacity,
 ) -> Result<Vec<Endpoint>, SettingsError> {
     let session_config = Arc::new(SessionConfig {
         ping_interval: settings.ping_interval(),
@@ -240,7 +248,15 @@ fn endpoints(
         max_payload: settings.max_payload,
         max_buffered_packets: settings.max_buffered_packets,
         origins: OriginPolicy::new(&settings.cors.origins, settings.cors.credentials),
+        body_timeout: settings.limits.body_timeout(),
+        max_header_bytes: settings.limits.max_header_bytes,
+        capacity: capacity.clone(),
     });
+    let Routing {
+        gateway,
+        forwarder,
+        peers,
+    } = routing;
     let endpoint = |id, path: &str, app: AppMaker| {
         let mut spawner = SessionSpawner::new(
             node.clone(),

@@ -36,6 +36,7 @@ const SOCKETS: &str = "switchyard_sockets";
 const ROOMS: &str = "switchyard_rooms";
 const BROADCASTS: &str = "switchyard_broadcasts_total";
 const BRIDGE: &str = "switchyard_bridge_messages_total";
+const LIMITS: &str = "switchyard_limits_reached_total";
 
 /// Installs the process-wide recorder and returns the handle that renders it.
 pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
@@ -112,6 +113,10 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
     describe_counter!(
         BRIDGE,
         "Messages of the bridge app with back-ends, by kind (event, auth) and outcome (published, answered, timeout, no_responders, ...)."
+    );
+    describe_counter!(
+        LIMITS,
+        "Requests refused because a limit was reached, by limit (sessions, namespaces, rooms_per_socket, pending_acks, header_bytes, body_timeout)."
     );
     gauge!(ROOMS).set(0.0);
     for transport in [Transport::Polling, Transport::WebSocket] {
@@ -269,4 +274,9 @@ pub fn polling_request(kind: &'static str) {
 /// A bridge message to back-ends had this outcome.
 pub fn bridge(kind: &'static str, outcome: &'static str) {
     counter!(BRIDGE, "kind" => kind, "outcome" => outcome).increment(1);
+}
+
+/// A request was refused at limit `limit`.
+pub fn limit_reached(limit: &'static str) {
+    counter!(LIMITS, "limit" => limit).increment(1);
 }

@@ -8,6 +8,8 @@ use std::sync::{
 use actix::Addr;
 use actix_web::{web, HttpResponse};
 
+use switchyard_gateway::Capacity;
+
 use crate::cluster::{MembershipActor, Readiness};
 
 /// Set once the node starts shutting down; shared with the endpoints, which
@@ -21,11 +23,20 @@ pub struct Draining(pub Arc<AtomicBool>);
 pub async fn ready(
     membership: web::Data<Addr<MembershipActor>>,
     draining: web::Data<Draining>,
+    capacity: web::Data<Capacity>,
 ) -> HttpResponse {
     if draining.0.load(Ordering::Relaxed) {
         return HttpResponse::ServiceUnavailable()
             .content_type("text/plain")
             .body("not ready: shutting down\n");
+    }
+    if capacity.is_full() {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(format!(
+                "not ready: at the session limit ({} sessions)\n",
+                capacity.max()
+            ));
     }
     match membership.send(Readiness).await {
         Ok(Ok(members)) => HttpResponse::Ok()
@@ -60,10 +71,16 @@ mod tests {
         let membership =
             MembershipActor::new(cluster, Duration::from_secs(1), Duration::from_secs(3)).start();
         let (membership, draining) = (web::Data::new(membership), Draining::default());
-        let answer = ready(membership.clone(), web::Data::new(draining.clone())).await;
+        let capacity = web::Data::new(Capacity::default());
+        let answer = ready(
+            membership.clone(),
+            web::Data::new(draining.clone()),
+            capacity.clone(),
+        )
+        .await;
         assert_eq!(answer.status().as_u16(), 200);
         draining.0.store(true, Ordering::Relaxed);
-        let answer = ready(membership, web::Data::new(draining)).await;
+        let answer = ready(membership, web::Data::new(draining), capacity).await;
         assert_eq!(answer.status().as_u16(), 503);
     }
 }

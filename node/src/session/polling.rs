@@ -81,6 +81,11 @@ impl SessionActor {
             // Nothing to handle; the edge answers 413 (or no one) once told
             // that the POST is over.
             Err(BodyError::TooLarge | BodyError::Aborted) => Ok(Vec::new()),
+            // The edge answers 408; the session goes on.
+            Err(BodyError::TimedOut) => {
+                metrics::limit_reached("body_timeout");
+                Ok(Vec::new())
+            }
             Err(BodyError::BinaryContent) => Err(NotFromClient),
             Ok(body) => {
                 metrics::bytes_in(body.len());

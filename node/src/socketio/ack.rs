@@ -22,6 +22,9 @@ pub enum AckError {
     /// The socket disconnected first.
     #[error("socket disconnected")]
     Disconnected,
+    /// The server already awaits `limits.max_pending_acks` acks from it.
+    #[error("too many acks awaited from this socket")]
+    TooManyPending,
 }
 
 /// Ack ids come from one counter per node, so that an id a broadcast uses

@@ -21,7 +21,7 @@ use super::{
     broadcast::BroadcastId,
     connect::Connecting,
     frames,
-    server::MAX_ATTACHMENTS,
+    limits::refuse_join,
     socket::{DisconnectHandler, Handlers, Socket},
     Ack, Room, SocketCommand, SocketId, SocketIo,
 };
@@ -67,11 +67,12 @@ pub struct SocketIoClient {
 impl SocketIoClient {
     /// The socket.io layer for a session opened with `info`.
     pub fn new(io: SocketIo, info: HandshakeInfo) -> Self {
+        let limits = *io.limits();
         Self {
             io,
             info,
             opened: SystemTime::now(),
-            decoder: Decoder::new(MAX_ATTACHMENTS),
+            decoder: Decoder::new(limits.max_attachments).with_max_depth(limits.max_json_depth),
             sockets: HashMap::new(),
             connecting: HashMap::new(),
             pending: HashMap::new(),
@@ -267,6 +268,10 @@ impl EngineApp for SocketIoClient {
                     let _ = reply.send(Err(AckError::Disconnected));
                     return;
                 }
+                if !self.may_await_ack(&nsp) {
+                    let _ = reply.send(Err(AckError::TooManyPending));
+                    return;
+                }
                 let id = next_ack_id();
                 cx.send_all(&frames(&Packet::event(&nsp, &event, payload, Some(id))));
                 self.await_ack(nsp, id, timeout, AckReply::Direct(reply), cx);
@@ -278,7 +283,12 @@ impl EngineApp for SocketIoClient {
             }
             SocketCommand::Join { nsp, socket, room } => {
                 let session = cx.session();
+                let max = self.io.limits().max_rooms_per_socket;
                 if let Some(state) = self.current(&nsp, &socket) {
+                    if !state.rooms.contains(&room) && state.rooms.len() >= max {
+                        refuse_join(&socket, &room, max);
+                        return;
+                    }
                     if state.rooms.insert(room.clone()) {
                         let keys = vec![RoomKey {
                             nsp,

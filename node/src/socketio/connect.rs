@@ -15,7 +15,7 @@ use super::{
     socket::{Socket, SocketSetup},
     Room, SocketCommand, SocketId,
 };
-use crate::session::AppCx;
+use crate::{ops::metrics, session::AppCx};
 
 /// A CONNECT whose middleware is still running.
 pub(super) struct Connecting {
@@ -40,6 +40,13 @@ impl SocketIoClient {
         cx: &mut AppCx<'_>,
     ) {
         if self.sockets.contains_key(nsp.as_str()) || self.connecting.contains_key(&nsp) {
+            return;
+        }
+        let max = self.io.limits().max_namespaces;
+        if self.sockets.len() + self.connecting.len() >= max {
+            metrics::limit_reached("namespaces");
+            let message = format!("too many namespaces: at most {max} per connection");
+            cx.send_all(&frames(&Packet::connect_error(&nsp, &message, None)));
             return;
         }
         let Some((namespace, params)) = self.find_namespace(&nsp) else {

@@ -44,10 +44,9 @@ impl SocketIoClient {
             && !self.first_sight(broadcast.id);
         // The origin node chose the ack id; a session already waiting on
         // that id for something else cannot be asked again under it.
-        let taken = broadcast
-            .acks
-            .as_ref()
-            .is_some_and(|acks| self.pending.contains_key(&acks.id));
+        let taken = broadcast.acks.as_ref().is_some_and(|acks| {
+            self.pending.contains_key(&acks.id) || !self.may_await_ack(&broadcast.nsp)
+        });
         if skip || duplicate || taken {
             if let Some(acks) = &broadcast.acks {
                 let _ = acks.events.send(AckEvent::Answer(None));

@@ -33,6 +33,7 @@ mod command;
 mod connect;
 mod delivery;
 mod handshake;
+mod limits;
 mod migrate;
 mod namespace;
 mod ops;
@@ -54,6 +55,7 @@ pub use broadcast::{
 pub use client::SocketIoClient;
 pub use command::SocketCommand;
 pub use handshake::Handshake;
+pub use limits::SocketLimits;
 pub use namespace::{ConnectError, ConnectRequest, MiddlewareFuture, Namespace, Params};
 pub use ops::{SocketOp, Targets};
 pub use ops_serve::OpsServer;

@@ -10,6 +10,7 @@ use super::{
     client::SocketIoClient,
     namespace::Namespace,
     server_event::{ServerAck, ServerEventHandler},
+    SocketLimits,
 };
 use crate::{app::AppMaker, cluster::ClusterOps, room::RoomRegistry};
 
@@ -26,6 +27,7 @@ pub struct SocketIoBuilder {
     server_events: HashMap<String, ServerEventHandler>,
     cluster: Option<ClusterOps>,
     on_start: Vec<StartHandler>,
+    limits: SocketLimits,
 }
 
 impl SocketIoBuilder {
@@ -46,6 +48,13 @@ impl SocketIoBuilder {
     ) -> Self {
         self.server_events
             .insert(event.to_owned(), Arc::new(handler));
+        self
+    }
+
+    /// Bounds what each client may make its session hold (defaults:
+    /// [`SocketLimits::default`]).
+    pub fn limits(mut self, limits: SocketLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -73,6 +82,7 @@ impl SocketIoBuilder {
                 cluster: self.cluster,
                 rooms,
                 connect_timeout,
+                limits: self.limits,
             }),
         };
         for handler in &self.on_start {
@@ -94,6 +104,7 @@ struct Shared {
     cluster: Option<ClusterOps>,
     rooms: Addr<RoomRegistry>,
     connect_timeout: Duration,
+    limits: SocketLimits,
 }
 
 impl SocketIo {
@@ -144,5 +155,9 @@ impl SocketIo {
 
     pub(crate) fn connect_timeout(&self) -> Duration {
         self.shared.connect_timeout
+    }
+
+    pub(crate) fn limits(&self) -> &SocketLimits {
+        &self.shared.limits
     }
 }

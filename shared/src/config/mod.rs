@@ -12,8 +12,10 @@ use serde::Deserialize;
 use crate::{engine::Transport, sid::NodeId};
 
 mod bridge;
+mod limits;
 
 pub use bridge::{ApiSettings, BridgeSettings, NoResponder};
+pub use limits::LimitSettings;
 
 /// A setting that cannot be used, with the key that holds it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,6 +173,8 @@ pub struct Settings {
     pub bridge: BridgeSettings,
     /// The HTTP API of the `bridge` app.
     pub api: ApiSettings,
+    /// Bounds on what clients may make a node hold.
+    pub limits: LimitSettings,
 }
 
 /// Whether `text` is `*` or a browser origin: a scheme, a host, an optional port, no path.
@@ -274,6 +278,7 @@ impl Settings {
             return Err(SettingsError::new("nats.prefix", error.to_string()));
         }
         self.bridge.validate()?;
+        self.limits.validate()?;
         if let Some(bad) = self.cors.origins.iter().find(|o| !is_origin(o)) {
             return Err(SettingsError::new(
                 "cors.origins",
@@ -389,6 +394,16 @@ mod tests {
             },
             api: ApiSettings {
                 token: String::new(),
+            },
+            limits: LimitSettings {
+                max_sessions: 50_000,
+                max_namespaces: 32,
+                max_rooms_per_socket: 1_000,
+                max_attachments: 64,
+                max_pending_acks: 1_024,
+                max_json_depth: 32,
+                max_header_bytes: 16_384,
+                body_timeout_ms: 10_000,
             },
         }
     }

@@ -7,8 +7,8 @@
 
 use bytes::Bytes;
 
-use super::decode::decode_text;
 use super::packet::{Packet, PacketError};
+use super::{decode::decode_text, depth::json_depth};
 
 /// Decodes the socket.io packets of one engine.io session, reassembling
 /// binary packets from the attachments that follow them.
@@ -20,6 +20,8 @@ pub struct Decoder {
     /// The most attachments one packet may announce, bounding what a client
     /// can make the server buffer.
     max_attachments: usize,
+    /// The deepest JSON nesting a packet may have.
+    max_depth: usize,
     /// A binary packet still waiting, and how many attachments it lacks.
     pending: Option<(Packet, usize)>,
 }
@@ -30,8 +32,16 @@ impl Decoder {
     pub fn new(max_attachments: usize) -> Self {
         Self {
             max_attachments,
+            max_depth: usize::MAX,
             pending: None,
         }
+    }
+
+    /// Also rejects packets whose JSON nests deeper than `max_depth`, before
+    /// parsing them.
+    pub fn with_max_depth(mut self, max_depth: usize) -> Self {
+        self.max_depth = max_depth;
+        self
     }
 
     /// A text message: the packet, or `None` when it is a binary packet whose
@@ -40,6 +50,11 @@ impl Decoder {
     pub fn text(&mut self, text: &str) -> Result<Option<Packet>, PacketError> {
         if self.pending.is_some() {
             return Err(PacketError::AttachmentsPending);
+        }
+        if json_depth(text) > self.max_depth {
+            return Err(PacketError::TooDeep {
+                max: self.max_depth,
+            });
         }
         let (mut packet, expected) = decode_text(text, self.max_attachments)?;
         if expected == 0 {

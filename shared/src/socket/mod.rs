@@ -20,8 +20,10 @@
 
 pub mod binary;
 mod decode;
+mod depth;
 pub mod packet;
 
 pub use binary::Decoder;
 pub use decode::decode_text;
+pub use depth::json_depth;
 pub use packet::{Body, Packet, PacketError, Payload, RESERVED_EVENTS};

@@ -229,6 +229,12 @@ pub enum PacketError {
     /// attachments.
     #[error("text packet while a binary packet still awaits attachments")]
     AttachmentsPending,
+    /// The packet's JSON nests arrays and objects deeper than allowed.
+    #[error("packet data nests deeper than {max} levels")]
+    TooDeep {
+        /// The deepest nesting accepted.
+        max: usize,
+    },
 }
 
 /// The `serde` shape of a CONNECT_ERROR built by the server, so the message
