@@ -27,5 +27,6 @@ pub use forward::{ForwardError, Forwarder, NoForwarding};
 pub use gateway_actor::GatewayActor;
 pub use routes::{Endpoint, EndpointSettings};
 pub use session::{
-    Adopt, ClaimFuture, EndpointId, HandshakeInfo, SessionFactory, SessionRequest, WsLink, WsOut,
+    Adopt, AllowRequest, ClaimFuture, EndpointId, HandshakeInfo, SessionFactory, SessionRequest,
+    WsLink, WsOut,
 };

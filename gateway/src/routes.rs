@@ -17,12 +17,12 @@ use crate::{
     forward::Forwarder,
     origin::OriginPolicy,
     polling,
-    session::{EndpointId, HandshakeInfo, SessionFactory},
+    session::{AllowRequest, EndpointId, HandshakeInfo, SessionFactory},
     websocket, Capacity, GatewayActor,
 };
 
 /// The limits and policies of one endpoint.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EndpointSettings {
     /// Transports clients may use.
     pub transports: Vec<Transport>,
@@ -38,6 +38,8 @@ pub struct EndpointSettings {
     pub max_header_bytes: usize,
     /// The node's sessions against its limit: new sessions are refused when full.
     pub capacity: Capacity,
+    /// The app's check of each handshake, if it has one.
+    pub allow_request: Option<AllowRequest>,
 }
 
 /// One engine.io endpoint: a path, its sessions' factory and the gateway.
@@ -137,9 +139,18 @@ async fn dispatch(req: HttpRequest, body: web::Payload, ep: web::Data<Endpoint>)
                 "this node has its maximum of {} sessions",
                 ep.settings.capacity.max()
             )),
-        (None, Transport::Polling) => polling::handshake(&ep, handshake_info(&req, &params)).await,
-        (None, Transport::WebSocket) if wants_ws => {
-            websocket::handshake(&ep, &req, body, handshake_info(&req, &params))
+        (None, transport) => {
+            let info = handshake_info(&req, &params);
+            if let Some(allow) = &ep.settings.allow_request {
+                if !allow(&info) {
+                    return error_response(EngineError::Forbidden);
+                }
+            }
+            match transport {
+                Transport::Polling => polling::handshake(&ep, info).await,
+                Transport::WebSocket if wants_ws => websocket::handshake(&ep, &req, body, info),
+                Transport::WebSocket => error_response(EngineError::BadRequest),
+            }
         }
         (Some(sid), Transport::Polling) if is_get => polling::poll(&ep, sid).await,
         (Some(sid), Transport::Polling) if is_post => polling::post(&ep, &req, sid, body).await,

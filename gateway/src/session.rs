@@ -122,6 +122,11 @@ pub struct HandshakeInfo {
     pub secure: bool,
 }
 
+/// Decides whether a handshake may open a session, from what the client
+/// presented (socket.io's `allowRequest`); a refused one gets
+/// `403 {"code":4,"message":"Forbidden"}`.
+pub type AllowRequest = std::sync::Arc<dyn Fn(&HandshakeInfo) -> bool + Send + Sync>;
+
 /// How a new session starts.
 pub enum Opening {
     /// Over polling: the handshake reply goes out on the first GET.

@@ -251,6 +251,7 @@ fn endpoints(
         body_timeout: settings.limits.body_timeout(),
         max_header_bytes: settings.limits.max_header_bytes,
         capacity: capacity.clone(),
+        allow_request: io.allow_request(),
     });
     let Routing {
         gateway,

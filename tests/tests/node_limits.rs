@@ -1,6 +1,7 @@
-//! The session limit of a node: handshakes beyond it get 503, `/ready` says
-//! so meanwhile (so a load balancer sends clients elsewhere), and a freed
-//! place is taken again.
+//! Who may open a session: the app's `allow_request` check, and the session
+//! limit of a node (handshakes beyond it get 503, `/ready` says so
+//! meanwhile so a load balancer sends clients elsewhere, and a freed place
+//! is taken again).
 
 use std::time::Duration;
 
@@ -44,4 +45,19 @@ async fn a_full_node_refuses_handshakes_until_a_session_ends() {
     ready_becomes(&node, 200).await;
     let (third, _) = engine.handshake().await;
     assert!(!third.is_empty());
+}
+
+#[actix_rt::test]
+async fn a_handshake_the_app_refuses_gets_forbidden_on_either_transport() {
+    let node = NodeProcess::start(&[]);
+    let engine = RawEngine::new(&node.url(), "/socket.io/");
+    for transport in ["polling", "websocket"] {
+        let refused = engine
+            .get(&engine.url(&format!("EIO=4&transport={transport}&deny=1")))
+            .await;
+        assert_eq!(refused.status.as_u16(), 403, "{transport}: {refused:?}");
+        assert_eq!(refused.code(), Some(4), "{transport}: {refused:?}");
+    }
+    let (sid, _) = engine.handshake().await;
+    assert!(!sid.is_empty(), "other handshakes still open sessions");
 }

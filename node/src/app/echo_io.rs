@@ -25,6 +25,7 @@ pub fn echo() -> SocketIoBuilder {
             .on_connection(on_connection)
     };
     SocketIoBuilder::default()
+        .allow_request(|info| !info.query.iter().any(|(key, _)| key == "deny"))
         .ns(namespace("/"))
         .ns(namespace("/custom"))
         .on_server_event(echo_ops::PING_NODE, echo_ops::ping_node)

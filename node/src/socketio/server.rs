@@ -3,6 +3,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use actix::Addr;
+use switchyard_gateway::{AllowRequest, HandshakeInfo};
 use switchyard_shared::socket::Payload;
 
 use super::{
@@ -28,6 +29,7 @@ pub struct SocketIoBuilder {
     cluster: Option<ClusterOps>,
     on_start: Vec<StartHandler>,
     limits: SocketLimits,
+    allow_request: Option<AllowRequest>,
 }
 
 impl SocketIoBuilder {
@@ -58,6 +60,17 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Checks every handshake before a session opens (socket.io's
+    /// `allowRequest`): from the headers, query and address the client
+    /// presented. A refused one gets `403 {"code":4,"message":"Forbidden"}`.
+    pub fn allow_request(
+        mut self,
+        check: impl Fn(&HandshakeInfo) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.allow_request = Some(Arc::new(check));
+        self
+    }
+
     /// Runs `handler` with the app's handle once it is bound to its node:
     /// the place to start work that acts on sockets from outside any
     /// event, such as a listener for back-end requests.
@@ -83,6 +96,7 @@ impl SocketIoBuilder {
                 rooms,
                 connect_timeout,
                 limits: self.limits,
+                allow_request: self.allow_request,
             }),
         };
         for handler in &self.on_start {
@@ -105,6 +119,7 @@ struct Shared {
     rooms: Addr<RoomRegistry>,
     connect_timeout: Duration,
     limits: SocketLimits,
+    allow_request: Option<AllowRequest>,
 }
 
 impl SocketIo {
@@ -159,5 +174,9 @@ impl SocketIo {
 
     pub(crate) fn limits(&self) -> &SocketLimits {
         &self.shared.limits
+    }
+
+    pub(crate) fn allow_request(&self) -> Option<AllowRequest> {
+        self.shared.allow_request.clone()
     }
 }
