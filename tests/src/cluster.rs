@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use crate::{eventually, NatsServer, Nginx, NodeProcess};
+use crate::{eventually, relay::TcpRelay, NatsServer, Nginx, NodeProcess};
 
 /// Heartbeats fast enough that membership tests take a second, not ten.
 const CLUSTER_SETTINGS: &[(&str, &str)] = &[
@@ -15,14 +15,15 @@ const CLUSTER_SETTINGS: &[(&str, &str)] = &[
     ("SWITCHYARD_NATS__REQUEST_TIMEOUT_MS", "2000"),
 ];
 
-/// Starts `program` as node `node<index>` on `nats` with the cluster's settings.
+/// Starts `program` as node `node<index>` on NATS at `url` with the
+/// cluster's settings.
 fn start_node(
     program: &Path,
-    nats: &NatsServer,
+    url: String,
     index: usize,
     settings: &[(String, String)],
 ) -> NodeProcess {
-    let (url, id) = (nats.url(), format!("node{index}"));
+    let id = format!("node{index}");
     let mut env = vec![
         ("SWITCHYARD_NATS__URL", url.as_str()),
         ("SWITCHYARD_NODE_ID", id.as_str()),
@@ -48,6 +49,8 @@ pub struct ClusterFixture {
     settings: Vec<(String, String)>,
     /// The node binary.
     program: PathBuf,
+    /// Each node's own way to NATS, when the cluster was started relayed.
+    relays: Vec<TcpRelay>,
 }
 
 impl ClusterFixture {
@@ -60,13 +63,37 @@ impl ClusterFixture {
     /// [`ClusterFixture::start`] with another node binary, such as an
     /// [`example`](crate::node::example) with an app of its own.
     pub async fn start_program(program: PathBuf, count: usize, settings: &[(&str, &str)]) -> Self {
+        Self::launch(program, count, settings, false).await
+    }
+
+    /// [`ClusterFixture::start`], with each node reaching NATS through a
+    /// relay of its own, so that a test can cut one node off
+    /// ([`ClusterFixture::cut_off`]) while the others stay connected.
+    pub async fn start_relayed(count: usize, settings: &[(&str, &str)]) -> Self {
+        Self::launch(crate::node::binary(), count, settings, true).await
+    }
+
+    async fn launch(
+        program: PathBuf,
+        count: usize,
+        settings: &[(&str, &str)],
+        relayed: bool,
+    ) -> Self {
         let nats = NatsServer::start();
         let settings: Vec<(String, String)> = settings
             .iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
+        let nats_address = nats.url().trim_start_matches("nats://").to_owned();
+        let relays: Vec<TcpRelay> = (0..count)
+            .filter(|_| relayed)
+            .map(|_| TcpRelay::start(&nats_address))
+            .collect();
         let nodes: Vec<NodeProcess> = (0..count)
-            .map(|index| start_node(&program, &nats, index, &settings))
+            .map(|index| {
+                let url = relays.get(index).map_or_else(|| nats.url(), TcpRelay::url);
+                start_node(&program, url, index, &settings)
+            })
             .collect();
         let upstreams: Vec<String> = nodes.iter().map(|node| node.addr().to_owned()).collect();
         let nginx = Nginx::start(&upstreams);
@@ -76,6 +103,7 @@ impl ClusterFixture {
             nats,
             settings,
             program,
+            relays,
         };
         cluster.wait_for_members(count).await;
         cluster
@@ -86,9 +114,19 @@ impl ClusterFixture {
     /// ready yet.
     pub fn add_node(&mut self) -> usize {
         let index = self.nodes.len();
-        let node = start_node(&self.program, &self.nats, index, &self.settings);
+        let node = start_node(&self.program, self.nats.url(), index, &self.settings);
         self.nodes.push(Some(node));
         index
+    }
+
+    /// Cuts node `index` off NATS (a cluster from [`ClusterFixture::start_relayed`]).
+    pub fn cut_off(&self, index: usize) {
+        self.relays[index].cut();
+    }
+
+    /// Lets node `index` reach NATS again.
+    pub fn reconnect(&self, index: usize) {
+        self.relays[index].mend();
     }
 
     /// The load balancer's URL: where clients connect.

@@ -15,6 +15,7 @@ pub mod nginx;
 pub mod node;
 mod process;
 pub mod raw;
+pub mod relay;
 pub mod repo;
 pub mod scratch;
 
