@@ -34,6 +34,10 @@ use crate::{
     socketio::{OpsServer, SocketIo, SocketIoBuilder, SocketLimits},
 };
 
+/// How long a client may take to send a request's head; slower gets 408,
+/// so a client that trickles headers holds no connection for long.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The socket.io endpoint, at the configured path.
 pub const SOCKET_IO: EndpointId = EndpointId(0);
 /// The raw engine.io echo of the echo app.
@@ -197,6 +201,7 @@ pub async fn serve(
     })
     .workers(worker_count(settings.workers))
     .disable_signals()
+    .client_request_timeout(HEAD_TIMEOUT)
     .shutdown_timeout(settings.drain_timeout().as_secs().max(1))
     .bind(addr)
     .map_err(|source| ServerError::Http { addr, source })?;

@@ -61,3 +61,25 @@ async fn a_handshake_the_app_refuses_gets_forbidden_on_either_transport() {
     let (sid, _) = engine.handshake().await;
     assert!(!sid.is_empty(), "other handshakes still open sessions");
 }
+
+#[actix_rt::test]
+async fn a_request_head_that_trickles_in_gets_408() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let node = NodeProcess::start(&[]);
+    let mut stream = tokio::net::TcpStream::connect(node.addr())
+        .await
+        .expect("connect");
+    // Half a request head, and then nothing.
+    stream
+        .write_all(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the node kept a half-sent request open");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // A normal client is served meanwhile and after.
+    let engine = RawEngine::new(&node.url(), "/socket.io/");
+    assert!(!engine.handshake().await.0.is_empty());
+}
