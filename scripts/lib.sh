@@ -1,5 +1,5 @@
-# Shell helpers shared by scripts/test and scripts/bench; source it from the
-# repository root.
+# Shell helpers shared by scripts/test, scripts/bench and scripts/fuzz;
+# source it from the repository root.
 
 step() { printf '\n==> %s\n' "$*"; }
 
