@@ -66,6 +66,17 @@ async fn finish(mut session: JsSession, cluster: &ClusterFixture) -> Vec<Value> 
     clients
 }
 
+/// Waits until the nodes other than `victim` have dropped it from the
+/// membership (after the heartbeat timeout).
+async fn survivors_drop(cluster: &ClusterFixture, victim: usize) {
+    for survivor in (0..3).filter(|&n| n != victim) {
+        cluster
+            .node(survivor)
+            .wait_for_metric("switchyard_cluster_members", 2.0)
+            .await;
+    }
+}
+
 /// Clients on `node` that never lost their connection.
 fn untouched_on(clients: &[Value], node: usize) -> impl Iterator<Item = &Value> {
     clients
@@ -79,12 +90,7 @@ async fn a_node_killed_while_broadcasts_flow_costs_the_others_nothing() {
     let (session, nodes, sender) = broadcasting(&cluster).await;
     let victim = victim(&nodes, sender);
     cluster.kill(victim);
-    for survivor in (0..3).filter(|&n| n != victim) {
-        cluster
-            .node(survivor)
-            .wait_for_metric("switchyard_cluster_members", 2.0)
-            .await;
-    }
+    survivors_drop(&cluster, victim).await;
     let clients = finish(session, &cluster).await;
     for survivor in (0..3).filter(|&n| n != victim) {
         for client in untouched_on(&clients, survivor) {
@@ -130,12 +136,7 @@ async fn a_node_cut_off_from_nats_serves_its_clients_and_rejoins() {
     let (session, nodes, sender) = broadcasting(&cluster).await;
     let victim = victim(&nodes, sender);
     cluster.cut_off(victim);
-    for survivor in (0..3).filter(|&n| n != victim) {
-        cluster
-            .node(survivor)
-            .wait_for_metric("switchyard_cluster_members", 2.0)
-            .await;
-    }
+    survivors_drop(&cluster, victim).await;
     let reason = cluster.node(victim).get("/ready").await;
     assert_eq!(reason.status.as_u16(), 503, "{reason:?}");
     cluster.reconnect(victim);
