@@ -4,9 +4,14 @@ use std::{collections::HashMap, sync::Arc};
 
 use actix::Addr;
 use actix_web::{
+    dev::{Service as _, ServiceResponse},
     http::{header, Method, StatusCode},
     middleware::Condition,
     web, HttpRequest, HttpResponse,
+};
+use futures_util::{
+    future::{ready, Either},
+    FutureExt as _,
 };
 use switchyard_shared::{
     engine::{EngineError, RequestQuery, Transport},
@@ -74,10 +79,22 @@ impl Endpoint {
             paths.push(bare);
         }
         let cors = self.settings.origins.cors();
+        let origins = self.settings.origins.clone();
         cfg.service(
             web::resource(paths)
                 .app_data(web::Data::new(self.clone()))
                 .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+                // Outside CORS, so that a preflight from an unlisted origin
+                // gets the engine's 403 too.
+                .wrap_fn(move |req, srv| {
+                    if origins.allows(req.headers().get(header::ORIGIN)) {
+                        let call = srv.call(req);
+                        Either::Left(call.map(|res| res.map(ServiceResponse::map_into_boxed_body)))
+                    } else {
+                        let refused = error_response(EngineError::Forbidden);
+                        Either::Right(ready(Ok(req.into_response(refused))))
+                    }
+                })
                 .to(dispatch),
         );
     }
@@ -95,13 +112,6 @@ pub fn error_response(error: EngineError) -> HttpResponse {
 async fn dispatch(req: HttpRequest, body: web::Payload, ep: web::Data<Endpoint>) -> HttpResponse {
     if req.method() == Method::OPTIONS {
         return HttpResponse::NoContent().finish();
-    }
-    if !ep
-        .settings
-        .origins
-        .allows(req.headers().get(header::ORIGIN))
-    {
-        return error_response(EngineError::Forbidden);
     }
     if head_bytes(&req) > ep.settings.max_header_bytes {
         return HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)

@@ -10,6 +10,7 @@
 
 mod clients;
 pub mod cluster;
+pub mod hostile;
 pub mod nats;
 pub mod nginx;
 pub mod node;

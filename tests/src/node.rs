@@ -83,6 +83,27 @@ impl StartingNode {
         }
     }
 
+    /// Waits (up to 30 s) for the node to stop, as it must with bad
+    /// settings, and returns everything it printed; or says why not: it
+    /// started instead, or it exited with success.
+    pub fn refused(mut self) -> Result<String, String> {
+        use std::sync::mpsc::RecvTimeoutError;
+        let outcome = self.lines.recv_timeout(Duration::from_secs(30));
+        let stopped = matches!(outcome, Err(RecvTimeoutError::Disconnected));
+        if !stopped {
+            let _ = self.child.kill();
+        }
+        let status = self.child.wait().expect("wait for the node");
+        let log = self.log.lock().expect("log").join("\n");
+        if !stopped {
+            return Err(format!("the node did not stop at start-up:\n{log}"));
+        }
+        if status.success() {
+            return Err(format!("the node exited with success:\n{log}"));
+        }
+        Ok(log)
+    }
+
     /// Waits until the node listens.
     pub fn listening(mut self) -> NodeProcess {
         let line = self.wait_for(LISTENING);

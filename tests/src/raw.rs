@@ -158,6 +158,17 @@ pub async fn ws_next(conn: &mut WsConn) -> Option<awc::ws::Frame> {
     }
 }
 
+/// Skips frames until the server closes the connection: the close frame's
+/// reason (`None` without one), or `None` when the connection just ended.
+pub async fn ws_closed(conn: &mut WsConn) -> Option<Option<awc::ws::CloseReason>> {
+    loop {
+        match ws_next(conn).await? {
+            awc::ws::Frame::Close(reason) => return Some(reason),
+            _ => continue,
+        }
+    }
+}
+
 /// The next frame, which must be text.
 pub async fn ws_text(conn: &mut WsConn) -> String {
     match ws_next(conn).await {
@@ -179,6 +190,11 @@ impl SocketIoPolling {
     /// Handshakes and connects namespace `/` through `home`.
     pub async fn connect(home: RawEngine) -> Self {
         let (sid, _) = home.handshake().await;
+        Self::connect_session(home, sid).await
+    }
+
+    /// Connects namespace `/` on session `sid`, whose open packet was read.
+    pub async fn connect_session(home: RawEngine, sid: String) -> Self {
         let mut client = Self {
             home,
             sid,
@@ -239,5 +255,46 @@ impl SocketIoPolling {
                 return packet;
             }
         }
+    }
+}
+
+/// Writes `request` (head and as much body as it likes) to `addr` on one
+/// TCP connection, and reads the response head and its `Content-Length`
+/// body, however much of the request the server waited for: for requests
+/// no HTTP client sends, such as a body that stops short.
+pub async fn tcp_request(addr: &str, request: &[u8]) -> Reply {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = actix_rt::net::TcpStream::connect(addr)
+        .await
+        .expect("TCP connect");
+    stream.write_all(request).await.expect("TCP write");
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&response);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
+                let status = status.and_then(|s| StatusCode::from_u16(s).ok());
+                return Reply {
+                    status: status.unwrap_or_else(|| panic!("no status in {head:?}")),
+                    body: body.to_owned(),
+                };
+            }
+        }
+        let read = actix_rt::time::timeout(REQUEST_LIMIT, stream.read(&mut chunk))
+            .await
+            .expect("no TCP response in time")
+            .expect("TCP read");
+        assert!(read > 0, "connection closed mid-response: {text:?}");
+        response.extend_from_slice(&chunk[..read]);
     }
 }

@@ -1,7 +1,7 @@
 //! Start-up: the configurable path, content types, and refusing bad settings.
 
 use awc::http::StatusCode;
-use switchyard_e2e::{node::binary, NodeProcess, RawEngine};
+use switchyard_e2e::{NodeProcess, RawEngine};
 
 #[actix_rt::test]
 async fn the_socket_io_path_is_configurable() {
@@ -47,14 +47,9 @@ fn bad_settings_stop_start_up_and_name_the_key() {
         ("SWITCHYARD_PATH", "/engine.io/", "path"),
     ];
     for (key, value, named) in cases {
-        let output = std::process::Command::new(binary())
-            .env_clear()
-            .env(key, value)
-            .output()
-            .expect("run switchyard");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{key}={value} started");
-        assert!(stderr.contains(named), "{key}={value}: {stderr}");
+        let refused = NodeProcess::spawn(&[(key, value)]).refused();
+        let printed = refused.unwrap_or_else(|why| panic!("{key}={value}: {why}"));
+        assert!(printed.contains(named), "{key}={value}: {printed}");
     }
 }
 
@@ -62,17 +57,14 @@ fn bad_settings_stop_start_up_and_name_the_key() {
 fn a_nats_payload_limit_below_max_payload_stops_start_up() {
     let nats = switchyard_e2e::NatsServer::start();
     // NATS allows 1 MiB per message by default; a 2 MB POST could not travel.
-    let output = std::process::Command::new(binary())
-        .env_clear()
-        .env("SWITCHYARD_LISTEN", "127.0.0.1:0")
-        .env("SWITCHYARD_NATS__URL", nats.url())
-        .env("SWITCHYARD_MAX_PAYLOAD", "2000000")
-        .output()
-        .expect("run switchyard");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "it started");
-    assert!(stderr.contains("max_payload is 1048576"), "{stderr}");
-    assert!(stderr.contains("SWITCHYARD_MAX_PAYLOAD"), "{stderr}");
+    let printed = NodeProcess::spawn(&[
+        ("SWITCHYARD_NATS__URL", &nats.url()),
+        ("SWITCHYARD_MAX_PAYLOAD", "2000000"),
+    ])
+    .refused()
+    .unwrap_or_else(|why| panic!("{why}"));
+    assert!(printed.contains("max_payload is 1048576"), "{printed}");
+    assert!(printed.contains("SWITCHYARD_MAX_PAYLOAD"), "{printed}");
 }
 
 #[actix_rt::test]

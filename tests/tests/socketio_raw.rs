@@ -2,7 +2,7 @@
 //! packets, and connectTimeout. Real clients never send these bytes.
 
 use switchyard_e2e::{
-    raw::{ws_next, ws_send, ws_text, SocketIoPolling},
+    raw::{ws_closed, ws_send, ws_text, SocketIoPolling},
     NodeProcess, RawEngine,
 };
 
@@ -59,12 +59,7 @@ async fn malformed_packets_close_only_their_connection() {
     ws_send(&mut ws, "40").await;
     assert!(ws_text(&mut ws).await.starts_with("40{"));
     ws_send(&mut ws, "42{}").await;
-    loop {
-        match ws_next(&mut ws).await {
-            Some(awc::ws::Frame::Close(_)) | None => break,
-            Some(_) => continue,
-        }
-    }
+    ws_closed(&mut ws).await;
 
     // The bystander noticed nothing.
     assert_eq!(bystander.post(r#"42["message","still here"]"#).await, "ok");

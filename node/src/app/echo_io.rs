@@ -127,8 +127,8 @@ fn request_ack(socket: &Socket, payload: Payload, ack: Option<Ack>) {
                 (text, answer.attachments)
             }
             Err(error) => {
-                let text = serde_json::json!({ "ok": false, "error": error.to_string() });
-                (text.to_string(), Vec::new())
+                let error = serde_json::Value::from(error.to_string());
+                (format!(r#"{{"ok":false,"error":{error}}}"#), Vec::new())
             }
         };
         if let Ok(answer) = RawValue::from_string(answer) {

@@ -46,7 +46,7 @@ pub struct RequestQuery {
 }
 
 impl RequestQuery {
-    /// Checks `EIO`, `transport` and `sid` in the order the reference server
+    /// Checks `transport`, `EIO` and `sid` in the order the reference server
     /// does, so each bad request gets the same error code as there.
     pub fn parse(
         eio: Option<&str>,
@@ -54,13 +54,13 @@ impl RequestQuery {
         sid: Option<&str>,
         enabled: &[Transport],
     ) -> Result<Self, EngineError> {
-        if eio != Some("4") {
-            return Err(EngineError::UnsupportedProtocolVersion);
-        }
         let transport = transport
             .and_then(Transport::parse)
             .filter(|t| enabled.contains(t))
             .ok_or(EngineError::TransportUnknown)?;
+        if eio != Some("4") {
+            return Err(EngineError::UnsupportedProtocolVersion);
+        }
         let sid = match sid {
             None => None,
             Some(text) => Some(Sid::parse(text).map_err(|_| EngineError::UnknownSid)?),
@@ -113,6 +113,8 @@ mod tests {
             Err(TransportUnknown.code())
         );
         assert_eq!(parse(Some("4"), None, None), Err(0));
+        assert_eq!(parse(None, None, None), Err(0));
+        assert_eq!(parse(Some("3"), Some("carrier-pigeon"), None), Err(0));
         assert_eq!(
             parse(Some("4"), Some("polling"), Some("nope")),
             Err(UnknownSid.code())

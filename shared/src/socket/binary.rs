@@ -7,8 +7,8 @@
 
 use bytes::Bytes;
 
+use super::decode::decode_text_within;
 use super::packet::{Packet, PacketError};
-use super::{decode::decode_text, depth::json_depth};
 
 /// Decodes the socket.io packets of one engine.io session, reassembling
 /// binary packets from the attachments that follow them.
@@ -51,12 +51,8 @@ impl Decoder {
         if self.pending.is_some() {
             return Err(PacketError::AttachmentsPending);
         }
-        if json_depth(text) > self.max_depth {
-            return Err(PacketError::TooDeep {
-                max: self.max_depth,
-            });
-        }
-        let (mut packet, expected) = decode_text(text, self.max_attachments)?;
+        let (mut packet, expected) =
+            decode_text_within(text, self.max_attachments, self.max_depth)?;
         if expected == 0 {
             return Ok(Some(packet));
         }
@@ -187,6 +183,17 @@ mod tests {
             decoder.text(r#"2["b"]"#),
             Err(PacketError::AttachmentsPending)
         );
+    }
+
+    #[test]
+    fn depth_is_measured_on_the_data_not_the_namespace() {
+        let mut decoder = Decoder::new(2).with_max_depth(2);
+        assert!(matches!(decoder.text(r#"2["e",[1]]"#), Ok(Some(_))));
+        let too_deep = Err(PacketError::TooDeep { max: 2 });
+        assert_eq!(decoder.text(r#"2["e",[[1]]]"#), too_deep);
+        // Brackets in a namespace are not JSON, and a quote there hides nothing.
+        assert!(matches!(decoder.text("0/[[[,"), Ok(Some(_))));
+        assert_eq!(decoder.text(r#"2/a",["e",[[1]]]"#), too_deep);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use super::depth::json_depth;
 use super::packet::{Body, Packet, PacketError, Payload, RESERVED_EVENTS};
 
 /// Decodes one text packet without attachment state, returning the packet
@@ -17,6 +18,18 @@ use super::packet::{Body, Packet, PacketError, Payload, RESERVED_EVENTS};
 /// running to the end of the packet without its `,`; every client writes the
 /// comma, and this decoder requires it ([`PacketError::BadNamespace`]).
 pub fn decode_text(text: &str, max_attachments: usize) -> Result<(Packet, usize), PacketError> {
+    decode_text_within(text, max_attachments, usize::MAX)
+}
+
+/// [`decode_text`], also refusing data whose JSON nests deeper than
+/// `max_depth`, before parsing it. Only the data is measured: the namespace
+/// is not JSON, and a bracket or quote in it must neither count nor hide
+/// the data's nesting.
+pub(crate) fn decode_text_within(
+    text: &str,
+    max_attachments: usize,
+    max_depth: usize,
+) -> Result<(Packet, usize), PacketError> {
     let mut chars = text.chars();
     let kind = chars.next().ok_or(PacketError::Empty)?;
     let rest = chars.as_str();
@@ -51,6 +64,9 @@ pub fn decode_text(text: &str, max_attachments: usize) -> Result<(Packet, usize)
     };
 
     let (ack, data) = take_digits(rest);
+    if json_depth(data) > max_depth {
+        return Err(PacketError::TooDeep { max: max_depth });
+    }
     let ack = if ack.is_empty() {
         None
     } else {
