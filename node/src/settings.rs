@@ -23,6 +23,50 @@ pub enum LoadError {
     /// A value has the right type but cannot be used.
     #[error("{0}")]
     Invalid(#[from] SettingsError),
+    /// A whole number was written with a fraction or an exponent, which
+    /// the environment parser would otherwise round.
+    #[error(
+        "bad configuration: {var}={value:?} is not a whole number from 0 to 2^64-1 (key `{key}`)"
+    )]
+    NotWholeNumber {
+        /// The variable.
+        var: String,
+        /// Its value.
+        value: String,
+        /// The dotted key.
+        key: String,
+    },
+}
+
+/// Refuses variables whose key takes a whole number (as its default in
+/// `config/default.toml` shows; every such setting is unsigned) but whose
+/// value is not one: `1.5`, `1e3` or a number past 64 bits would otherwise
+/// be rounded or saturated without a word.
+fn refuse_fractional_integers(vars: &HashMap<String, String>) -> Result<(), LoadError> {
+    let defaults = Config::builder()
+        .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+        .build()?;
+    for (var, value) in vars {
+        let key = var["SWITCHYARD_".len()..].replace("__", ".").to_lowercase();
+        let Ok(default) = defaults.get::<config::Value>(&key) else {
+            continue;
+        };
+        let whole = matches!(
+            default.kind,
+            config::ValueKind::I64(_)
+                | config::ValueKind::I128(_)
+                | config::ValueKind::U64(_)
+                | config::ValueKind::U128(_)
+        );
+        if whole && value.trim().parse::<u64>().is_err() {
+            return Err(LoadError::NotWholeNumber {
+                var: var.clone(),
+                value: value.clone(),
+                key,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Loads and validates the settings from the process environment.
@@ -37,6 +81,7 @@ pub fn load_from(mut vars: HashMap<String, String>) -> Result<Settings, LoadErro
         builder = builder.add_source(File::new(&path, FileFormat::Toml));
     }
     vars.retain(|key, _| key.starts_with("SWITCHYARD_"));
+    refuse_fractional_integers(&vars)?;
     let environment = Environment::with_prefix("SWITCHYARD")
         .prefix_separator("_")
         .separator("__")
@@ -135,6 +180,17 @@ mod tests {
             ("SWITCHYARD_TRANSPORTS", "carrier-pigeon", "transports"),
             ("SWITCHYARD_APP", "nonsense", "app"),
             ("SWITCHYARD_MAX_PAYLOAD", "-1", "max_payload"),
+            ("SWITCHYARD_MAX_PAYLOAD", "1.5", "max_payload"),
+            (
+                "SWITCHYARD_LIMITS__MAX_SESSIONS",
+                "1e3",
+                "limits.max_sessions",
+            ),
+            (
+                "SWITCHYARD_PING_INTERVAL_MS",
+                "99999999999999999999999",
+                "ping_interval_ms",
+            ),
             ("SWITCHYARD_PING_INTERVAL", "300", "ping_interval"),
             ("SWITCHYARD_CORS__ORIGINS", "example.com", "cors.origins"),
             ("SWITCHYARD_NATS__PREFIX", "a.*", "nats.prefix"),
