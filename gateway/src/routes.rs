@@ -173,7 +173,8 @@ async fn dispatch(req: HttpRequest, body: web::Payload, ep: web::Data<Endpoint>)
 
 /// The size of the request line and headers, as a client sent them.
 fn head_bytes(req: &HttpRequest) -> usize {
-    let line = req.method().as_str().len() + req.uri().to_string().len() + 11;
+    // Method, path, `?` and query, spaces, `HTTP/1.1` and the line end.
+    let line = req.method().as_str().len() + req.path().len() + req.query_string().len() + 13;
     let headers: usize = req
         .headers()
         .iter()

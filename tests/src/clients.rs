@@ -91,6 +91,17 @@ impl JsSession {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a report ({e}): {line}"))
     }
 
+    /// Starts `clients` echoing through `url` (cluster-failover.mjs) and
+    /// checks that all of them work before a fault; the next phase has them
+    /// echo again.
+    pub async fn echoing(url: &str, clients: u64, transports: &[&str]) -> Self {
+        let plan = serde_json::json!({ "url": url, "clients": clients, "transports": transports });
+        let mut session = Self::start("cluster-failover.mjs", &plan);
+        let before = session.report().await;
+        assert_eq!(before["failures"], serde_json::json!([]), "{before}");
+        session
+    }
+
     /// Lets the script go on to its next phase.
     pub async fn next_phase(&mut self) {
         use tokio::io::AsyncWriteExt as _;

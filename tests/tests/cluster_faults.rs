@@ -13,16 +13,6 @@ fn engine(cluster: &ClusterFixture, node: usize) -> RawEngine {
     RawEngine::new(&cluster.node(node).url(), "/socket.io/")
 }
 
-/// Starts `clients` echoing through `url` (cluster-failover.mjs) and checks
-/// that all of them work before the fault.
-async fn echoing_clients(url: &str, clients: u64, transports: &[&str]) -> JsSession {
-    let plan = serde_json::json!({ "url": url, "clients": clients, "transports": transports });
-    let mut session = JsSession::start("cluster-failover.mjs", &plan);
-    let before = session.report().await;
-    assert_eq!(before["failures"], serde_json::json!([]), "{before}");
-    session
-}
-
 /// Lets the clients echo again after the fault: every one must work, and
 /// some must have reconnected.
 async fn still_echoing(mut clients: JsSession, cluster: &ClusterFixture) {
@@ -150,7 +140,7 @@ async fn nats_restart_leaves_local_traffic_alone_and_the_cluster_recovers() {
 #[actix_rt::test]
 async fn killing_a_node_leaves_the_others_serving_and_its_clients_come_back() {
     let mut cluster = ClusterFixture::start(3, &[]).await;
-    let clients = echoing_clients(&cluster.url(), 12, &["polling", "websocket"]).await;
+    let clients = JsSession::echoing(&cluster.url(), 12, &["polling", "websocket"]).await;
 
     cluster.kill(1);
     // The survivors drop it after the heartbeat timeout (1 s here).
@@ -236,7 +226,7 @@ async fn a_node_is_ready_only_once_it_knows_every_live_member() {
 #[actix_rt::test]
 async fn a_node_told_to_stop_drains_its_clients_to_the_others() {
     let mut cluster = ClusterFixture::start(3, &[("SWITCHYARD_DRAIN_TIMEOUT_MS", "10000")]).await;
-    let clients = echoing_clients(&cluster.url(), 12, &["polling", "websocket"]).await;
+    let clients = JsSession::echoing(&cluster.url(), 12, &["polling", "websocket"]).await;
     let draining = cluster.node(1).sessions().await;
     assert!(draining > 0.0, "round-robin left node 1 without sessions");
 
@@ -264,7 +254,7 @@ async fn a_draining_node_costs_the_other_nodes_clients_no_broadcast() {
         .iter()
         .map(|&i| cluster.node(i).url())
         .collect();
-    let bystanders = echoing_clients(&cluster.node(1).url(), 4, &["websocket"]).await;
+    let bystanders = JsSession::echoing(&cluster.node(1).url(), 4, &["websocket"]).await;
     let mut script = switchyard_e2e::JsSession::start(
         "cluster-drain.mjs",
         &serde_json::json!({ "members": members, "ratePerSec": 50 }),

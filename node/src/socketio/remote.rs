@@ -110,7 +110,7 @@ impl BroadcastOperator {
     /// `local`), gathering the answers.
     pub(super) async fn gather(self, op: Op, timeout: Duration) -> Gathered {
         let request = OpsRequest {
-            origin: self.io.origin(),
+            origin: self.io.origin().to_owned(),
             nsp: self.nsp.to_string(),
             rooms: self.rooms.iter().map(|room| room.to_string()).collect(),
             except: self.except.iter().map(|room| room.to_string()).collect(),

@@ -147,9 +147,10 @@ impl SocketIo {
             .map(|ops| ops.cluster.node.as_str())
     }
 
-    /// The origin written into this node's operations.
-    pub(crate) fn origin(&self) -> String {
-        self.node_id().unwrap_or("local").to_owned()
+    /// The node named in this node's operations and messages: its id, or
+    /// `local` for an app built without a cluster.
+    pub(crate) fn origin(&self) -> &str {
+        self.node_id().unwrap_or("local")
     }
 
     pub(crate) fn cluster_ops(&self) -> Option<&ClusterOps> {

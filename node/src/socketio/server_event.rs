@@ -90,7 +90,7 @@ impl SocketIo {
         timeout: Duration,
     ) -> OpsRequest {
         OpsRequest {
-            origin: self.origin(),
+            origin: self.origin().to_owned(),
             nsp: String::new(),
             rooms: Vec::new(),
             except: Vec::new(),

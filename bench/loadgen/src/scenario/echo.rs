@@ -39,12 +39,7 @@ pub async fn run(cfg: Config) -> Result<Report> {
     }
 
     let all = cfg.clients as u64;
-    if !Ctx::wait_for(&ctx.settled, all, started + cfg.setup).await {
-        eprintln!(
-            "loadgen: only {} of {all} clients opened in time",
-            ctx.opened.get()
-        );
-    }
+    ctx.wait_open(all, started + cfg.setup, "clients").await;
     eprintln!("loadgen: {} clients open, warming up", ctx.opened.get());
     let start = Instant::now() + cfg.warmup;
     let end = start + cfg.duration;

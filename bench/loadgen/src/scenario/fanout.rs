@@ -62,12 +62,7 @@ pub async fn run(cfg: Config) -> Result<Report> {
     }
 
     let all = cfg.clients as u64;
-    if !Ctx::wait_for(&ctx.settled, all, started + cfg.setup).await {
-        eprintln!(
-            "loadgen: only {} of {all} receivers opened in time",
-            ctx.opened.get()
-        );
-    }
+    ctx.wait_open(all, started + cfg.setup, "receivers").await;
     let source = cfg.dialer.sources.pick(cfg.clients);
     let setup_left = (started + cfg.setup).max(Instant::now() + Duration::from_secs(1));
     let mut sender = cfg.dialer.open_to(&cfg.sender, source, setup_left).await?;

@@ -44,12 +44,7 @@ pub async fn run(cfg: Config) -> Result<Report> {
     }
 
     let all = cfg.clients as u64;
-    if !Ctx::wait_for(&ctx.settled, all, started + cfg.setup).await {
-        eprintln!(
-            "loadgen: only {} of {all} clients opened in time",
-            ctx.opened.get()
-        );
-    }
+    ctx.wait_open(all, started + cfg.setup, "clients").await;
     let opened_at = Instant::now();
     eprintln!(
         "loadgen: {} clients open after {:.1} s, holding",

@@ -96,6 +96,17 @@ impl Ctx {
         result.map_err(|e| self.error("open", &e)).ok()
     }
 
+    /// Waits until every one of `clients` has tried to open, or `until`
+    /// passes, and says how many of the `what` did not make it in time.
+    pub async fn wait_open(&self, clients: u64, until: Instant, what: &str) {
+        if !Self::wait_for(&self.settled, clients, until).await {
+            eprintln!(
+                "loadgen: only {} of {clients} {what} opened in time",
+                self.opened.get()
+            );
+        }
+    }
+
     /// Counts an error, printing the first few so a failing run says why.
     pub fn error(&self, during: &str, error: &Error) {
         self.errors.add();

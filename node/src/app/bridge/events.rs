@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 use switchyard_shared::{config::BridgeSettings, socket::Payload};
 use tracing::{debug, warn};
 
-use super::message::{base64_attachments, node_of, DisconnectMessage, EventMessage, HandshakeView};
+use super::message::{base64_attachments, DisconnectMessage, EventMessage, HandshakeView};
 use crate::{
     cluster::{BusError, Cluster},
     ops::metrics,
@@ -27,7 +27,7 @@ pub(super) fn on_connection(socket: &mut SocketSetup<'_>, settings: &Arc<BridgeS
             nsp: socket.ns(),
             socket_id: socket.id().as_str(),
             reason,
-            node: node_of(socket),
+            node: socket.io().origin(),
         };
         if let Ok(body) = serde_json::to_vec(&message) {
             let subject = cluster.subjects.disconnects(socket.ns());
@@ -59,7 +59,7 @@ fn forward(
         args: &payload.args,
         attachments: base64_attachments(&payload),
         handshake: HandshakeView::new(socket.handshake(), &settings.headers),
-        node: node_of(socket),
+        node: socket.io().origin(),
     };
     let Ok(body) = serde_json::to_vec(&message) else {
         return;

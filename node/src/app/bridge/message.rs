@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use switchyard_shared::socket::Payload;
 
-use crate::socketio::{Handshake, Socket};
+use crate::socketio::Handshake;
 
 /// A client's event, published on `<prefix>.events.<nsp>.<event>`.
 #[derive(Debug, Serialize)]
@@ -125,9 +125,4 @@ pub fn payload_from(args: &[Box<RawValue>], attachments: &[String]) -> Result<Pa
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Payload::new(args.to_vec()).with_attachments(attachments))
-}
-
-/// The text for a socket's node in messages.
-pub fn node_of(socket: &Socket) -> &str {
-    socket.io().node_id().unwrap_or("local")
 }
