@@ -72,16 +72,22 @@ impl Endpoint {
     /// Adds this endpoint's routes to an app; use with `App::configure`.
     ///
     /// Both `/path/` and `/path` are served, as clients differ on the slash.
+    /// Each is its own resource: one static path is matched by comparing
+    /// strings, where a resource with several paths runs a regex on every
+    /// request.
     pub fn mount(&self, cfg: &mut web::ServiceConfig) {
-        let bare = self.path.trim_end_matches('/').to_owned();
-        let mut paths = vec![self.path.clone()];
+        let bare = self.path.trim_end_matches('/');
+        self.mount_at(cfg, &self.path);
         if !bare.is_empty() {
-            paths.push(bare);
+            self.mount_at(cfg, bare);
         }
+    }
+
+    fn mount_at(&self, cfg: &mut web::ServiceConfig, path: &str) {
         let cors = self.settings.origins.cors();
         let origins = self.settings.origins.clone();
         cfg.service(
-            web::resource(paths)
+            web::resource(path)
                 .app_data(web::Data::new(self.clone()))
                 .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
                 // Outside CORS, so that a preflight from an unlisted origin

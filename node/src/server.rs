@@ -140,21 +140,18 @@ pub async fn serve(
         cluster.clone(),
         Duration::from_millis(settings.cluster.heartbeat_interval_ms),
         Duration::from_millis(settings.cluster.heartbeat_timeout_ms),
-    )
-    .start();
+    );
+    let members = membership.members();
+    let membership = membership.start();
     ForwardServer::new(cluster.clone(), gateway.clone()).start();
     PeerServer::new(cluster.clone(), gateway.clone()).start();
-    let peers = cluster.has_peers().then(|| {
-        Peers::new(
-            cluster.clone(),
-            membership.clone(),
-            settings.request_timeout(),
-        )
-    });
+    let peers = cluster
+        .has_peers()
+        .then(|| Peers::new(cluster.clone(), members.clone(), settings.request_timeout()));
     let forwarder: Arc<dyn Forwarder> = if cluster.has_peers() {
         Arc::new(BusForwarder::new(
             cluster.clone(),
-            membership.clone(),
+            members,
             settings.ping_interval(),
             settings.request_timeout(),
         ))

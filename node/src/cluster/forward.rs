@@ -22,14 +22,14 @@ use tracing::warn;
 
 use super::{
     subscribe::{subscribe_actor, Subscriber},
-    BusError, Cluster, Inbound, IsLive, MembershipActor,
+    BusError, Cluster, Inbound, Members,
 };
 use crate::ops::metrics;
 
 /// Sends polling requests to their owner over the bus.
 pub struct BusForwarder {
     cluster: Cluster,
-    membership: Addr<MembershipActor>,
+    members: Members,
     /// How long a forwarded GET may wait: the owner parks it up to a ping interval.
     poll_timeout: Duration,
     /// How long a forwarded POST may take.
@@ -37,16 +37,16 @@ pub struct BusForwarder {
 }
 
 impl BusForwarder {
-    /// A forwarder over `cluster`, checking owners against `membership`.
+    /// A forwarder over `cluster`, checking owners against `members`.
     pub fn new(
         cluster: Cluster,
-        membership: Addr<MembershipActor>,
+        members: Members,
         ping_interval: Duration,
         request_timeout: Duration,
     ) -> Self {
         Self {
             cluster,
-            membership,
+            members,
             poll_timeout: ping_interval + request_timeout,
             post_timeout: request_timeout,
         }
@@ -59,16 +59,14 @@ impl Forwarder for BusForwarder {
             ForwardKind::Poll => ("poll", self.poll_timeout),
             ForwardKind::Post { .. } => ("post", self.post_timeout),
         };
-        let owner = owner.to_owned();
-        let subject = self.cluster.subjects.node_engine(&owner);
+        // A node that missed its heartbeats is gone, even if NATS has not
+        // noticed yet.
+        if !self.members.is_live(owner) {
+            return Box::pin(async { Err(ForwardError::UnknownOwner) });
+        }
+        let subject = self.cluster.subjects.node_engine(owner);
         let bus = self.cluster.bus.clone();
-        let membership = self.membership.clone();
         Box::pin(async move {
-            // A node that missed its heartbeats is gone, even if NATS has
-            // not noticed yet.
-            if !membership.send(IsLive(owner)).await.unwrap_or(false) {
-                return Err(ForwardError::UnknownOwner);
-            }
             let started = Instant::now();
             let answer = bus.request(subject, request.encode(), timeout).await;
             metrics::forwarded(kind, started.elapsed().as_secs_f64());

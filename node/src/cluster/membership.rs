@@ -3,9 +3,14 @@
 //! Every node publishes a heartbeat every `heartbeat_interval_ms` and
 //! listens to everyone's. A node not heard from for `heartbeat_timeout_ms`
 //! is removed; a node that stops on purpose says so and leaves at once.
+//!
+//! The table of live nodes is a [`Members`] that the actor shares: every
+//! forwarded request checks its owner there, and a message round trip to
+//! the actor for each of them measured as two thread switches per request.
 
 use std::{
     collections::HashMap,
+    sync::{Arc, PoisonError, RwLock},
     time::{Duration, Instant},
 };
 
@@ -19,12 +24,92 @@ use super::{
 };
 use crate::ops::metrics;
 
+/// The live nodes and when each was last heard, written by the
+/// [`MembershipActor`] and read by whoever must know whether a node is alive.
+///
+/// Writes happen once per heartbeat per node, reads once per forwarded
+/// request, so the lock is almost never contended.
+#[derive(Clone)]
+pub struct Members {
+    seen: Arc<RwLock<HashMap<String, Instant>>>,
+    own: Arc<str>,
+    timeout: Duration,
+}
+
+impl Members {
+    fn new(own: &str, timeout: Duration) -> Self {
+        Self {
+            seen: Arc::default(),
+            own: own.into(),
+            timeout,
+        }
+    }
+
+    /// Is `node` alive: this node, or heard from within the heartbeat timeout?
+    pub fn is_live(&self, node: &str) -> bool {
+        self.read(|seen| seen.get(node).is_some_and(|last| self.alive(node, last)))
+    }
+
+    /// Every live node, this one included, sorted.
+    fn live(&self) -> Vec<String> {
+        let mut live: Vec<String> = self.read(|seen| {
+            seen.iter()
+                .filter(|(node, last)| self.alive(node, last))
+                .map(|(node, _)| node.clone())
+                .collect()
+        });
+        live.sort();
+        live
+    }
+
+    /// How many nodes the table holds, this one included.
+    fn len(&self) -> usize {
+        self.read(HashMap::len)
+    }
+
+    /// Records a heartbeat from `node`; true when it was not a member.
+    fn heard(&self, node: &str) -> bool {
+        self.write(|seen| seen.insert(node.to_owned(), Instant::now()).is_none())
+    }
+
+    /// Removes `node`; true when it was a member.
+    fn remove(&self, node: &str) -> bool {
+        self.write(|seen| seen.remove(node).is_some())
+    }
+
+    /// Drops every node not heard from within the timeout.
+    fn sweep(&self) {
+        self.write(|seen| {
+            seen.retain(|node, last| {
+                let alive = self.alive(node, last);
+                if !alive {
+                    warn!(%node, "node missed its heartbeats; removed from the cluster");
+                }
+                alive
+            });
+        });
+    }
+
+    fn alive(&self, node: &str, last: &Instant) -> bool {
+        node == &*self.own || last.elapsed() < self.timeout
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&HashMap<String, Instant>) -> T) -> T {
+        // A panic while holding the lock cannot leave the map half-written
+        // in a way that matters: every write is a single insert or removal.
+        f(&self.seen.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut HashMap<String, Instant>) -> T) -> T {
+        f(&mut self.seen.write().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
 /// Keeps the set of live nodes from their heartbeats.
 pub struct MembershipActor {
     cluster: Cluster,
     interval: Duration,
-    timeout: Duration,
-    seen: HashMap<String, Instant>,
+    members: Members,
     seq: u64,
     /// When the node may take traffic: one heartbeat interval after its own
     /// heartbeat first came back (subscribed and heard), by when every live
@@ -35,14 +120,19 @@ pub struct MembershipActor {
 impl MembershipActor {
     /// Membership for `cluster`, with the configured heartbeat timing.
     pub fn new(cluster: Cluster, interval: Duration, timeout: Duration) -> Self {
+        let members = Members::new(cluster.node.as_str(), timeout);
         Self {
             cluster,
             interval,
-            timeout,
-            seen: HashMap::new(),
+            members,
             seq: 0,
             ready_at: None,
         }
+    }
+
+    /// The table this actor keeps, for checks that must not wait on the actor.
+    pub fn members(&self) -> Members {
+        self.members.clone()
     }
 
     fn beat(&mut self, leaving: bool) {
@@ -58,16 +148,8 @@ impl MembershipActor {
     }
 
     fn sweep(&mut self) {
-        let timeout = self.timeout;
-        let own = self.cluster.node.as_str().to_owned();
-        self.seen.retain(|node, last| {
-            let alive = *node == own || last.elapsed() < timeout;
-            if !alive {
-                warn!(%node, "node missed its heartbeats; removed from the cluster");
-            }
-            alive
-        });
-        metrics::cluster_members(self.seen.len());
+        self.members.sweep();
+        metrics::cluster_members(self.members.len());
     }
 }
 
@@ -75,8 +157,7 @@ impl Actor for MembershipActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.seen
-            .insert(self.cluster.node.to_string(), Instant::now());
+        self.members.heard(self.cluster.node.as_str());
         if !self.cluster.has_peers() {
             // Alone: nobody else to hear from.
             self.ready_at = Some(Instant::now());
@@ -111,20 +192,16 @@ impl StreamHandler<Inbound> for MembershipActor {
             return;
         }
         if heartbeat.leaving {
-            if self.seen.remove(&heartbeat.node).is_some() {
+            if self.members.remove(&heartbeat.node) {
                 info!(node = %heartbeat.node, "node left the cluster");
             }
-        } else if self
-            .seen
-            .insert(heartbeat.node.clone(), Instant::now())
-            .is_none()
-        {
+        } else if self.members.heard(&heartbeat.node) {
             info!(node = %heartbeat.node, "node joined the cluster");
             // The newcomer learns of this node now rather than after up to
             // a heartbeat interval, before it takes traffic.
             self.beat(false);
         }
-        metrics::cluster_members(self.seen.len());
+        metrics::cluster_members(self.members.len());
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
@@ -138,21 +215,6 @@ impl StreamHandler<Inbound> for MembershipActor {
     }
 }
 
-/// Is this node alive?
-#[derive(Message)]
-#[rtype(result = "bool")]
-pub struct IsLive(pub String);
-
-impl Handler<IsLive> for MembershipActor {
-    type Result = bool;
-
-    fn handle(&mut self, IsLive(node): IsLive, _: &mut Context<Self>) -> bool {
-        self.seen
-            .get(&node)
-            .is_some_and(|last| node == self.cluster.node.as_str() || last.elapsed() < self.timeout)
-    }
-}
-
 /// Which nodes are alive, this one included: who must answer an operation
 /// scattered to the whole cluster.
 #[derive(Message)]
@@ -163,15 +225,7 @@ impl Handler<LiveNodes> for MembershipActor {
     type Result = MessageResult<LiveNodes>;
 
     fn handle(&mut self, _: LiveNodes, _: &mut Context<Self>) -> Self::Result {
-        let own = self.cluster.node.as_str();
-        let mut live: Vec<String> = self
-            .seen
-            .iter()
-            .filter(|(node, last)| *node == own || last.elapsed() < self.timeout)
-            .map(|(node, _)| node.clone())
-            .collect();
-        live.sort();
-        MessageResult(live)
+        MessageResult(self.members.live())
     }
 }
 
@@ -192,7 +246,7 @@ impl Handler<Readiness> for MembershipActor {
             // its sessions would be refused.
             Err("membership not joined yet".into())
         } else {
-            Ok(self.seen.len())
+            Ok(self.members.len())
         })
     }
 }

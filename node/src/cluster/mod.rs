@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 pub use bus::{BusError, BusFuture, BusStream, ClusterBus, Inbound};
 pub use in_process::{InProcessBus, InProcessHub};
-pub use membership::{IsLive, Leave, LiveNodes, MembershipActor, Readiness};
+pub use membership::{Leave, LiveNodes, Members, MembershipActor, Readiness};
 pub use nats::{NatsBus, NatsStartError};
 pub use peer::{PeerServer, Peers};
 pub use scatter::{scatter_gather, ClusterOps, Gathered};

@@ -20,23 +20,23 @@ use tracing::warn;
 
 use super::{
     subscribe::{subscribe_actor, Subscriber},
-    BusError, Cluster, Inbound, IsLive, MembershipActor,
+    BusError, Cluster, Inbound, Members,
 };
 
 /// Sends messages about sessions to other nodes.
 #[derive(Clone)]
 pub struct Peers {
     cluster: Cluster,
-    membership: Addr<MembershipActor>,
+    members: Members,
     timeout: Duration,
 }
 
 impl Peers {
     /// Peers over `cluster`; requests wait at most `timeout` for an answer.
-    pub fn new(cluster: Cluster, membership: Addr<MembershipActor>, timeout: Duration) -> Self {
+    pub fn new(cluster: Cluster, members: Members, timeout: Duration) -> Self {
         Self {
             cluster,
-            membership,
+            members,
             timeout,
         }
     }
@@ -75,10 +75,10 @@ impl Peers {
         let subject = self.cluster.subjects.node_session(to);
         let payload = self.message(sid, endpoint, body).encode();
         let bus = self.cluster.bus.clone();
-        let membership = self.membership.clone();
+        let live = self.members.is_live(to);
         let (to, timeout) = (to.to_owned(), self.timeout);
         async move {
-            if !membership.send(IsLive(to.clone())).await.unwrap_or(false) {
+            if !live {
                 return Err(BusError::NoResponders(to));
             }
             let answer = bus.request(subject, payload, timeout).await?;

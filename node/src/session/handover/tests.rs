@@ -39,8 +39,9 @@ fn movable_session() -> Addr<SessionActor> {
         cluster.clone(),
         Duration::from_secs(1),
         Duration::from_secs(3),
-    )
-    .start();
+    );
+    let members = membership.members();
+    membership.start();
     let config = Arc::new(SessionConfig {
         ping_interval: Duration::from_secs(60),
         ping_timeout: Duration::from_secs(60),
@@ -54,7 +55,7 @@ fn movable_session() -> Addr<SessionActor> {
         endpoint: EndpointId(0),
         config,
         gateway: GatewayActor::default().start(),
-        peers: Some(Peers::new(cluster, membership, Duration::from_secs(5))),
+        peers: Some(Peers::new(cluster, members, Duration::from_secs(5))),
         info: HandshakeInfo::default(),
     };
     SessionActor::new(parts, Box::new(EngineEcho), Packet::Open("{}".into()), None).start()
