@@ -18,6 +18,8 @@ END = "<!-- peers:end -->"
 BASELINE = {
     "polling echo through nginx": "switchyard-3 rr",
     "connect (polling) through nginx": "switchyard-3 rr",
+    "echo (default transports) through nginx": "switchyard-3 rr",
+    "connect (default transports) through nginx": "switchyard-3 rr",
 }
 
 
@@ -120,6 +122,30 @@ def targets(rows):
     return out + [""]
 
 
+def stickiness(rows):
+    """What going without sticky sessions costs, per scenario run both ways."""
+    out = [
+        "### The price of no stickiness",
+        "",
+        "The same three nodes behind nginx, round-robin against `hash $remote_addr`; above 1, round-robin costs more.",
+        "",
+        "| scenario | CPU per op, rr ÷ sticky | p50, rr ÷ sticky | p99, rr ÷ sticky |",
+        "|---|---|---|---|",
+    ]
+    labels = [r["label"] for r in rows if r["server"] == "switchyard-3 rr"]
+    for label in labels:
+        rr, sticky = find(rows, label, "switchyard-3 rr"), find(rows, label, "switchyard-3 sticky")
+        if not sticky:
+            continue
+
+        def ratio(key):
+            a, b = rr.get(key), sticky.get(key)
+            return f"{a / b:.2f}×" if a and b else "–"
+
+        out.append(f"| {label} | {ratio('server_cpu_per_op_us')} | {ratio('p50_us')} | {ratio('p99_us')} |")
+    return out + [""]
+
+
 def render(meta, commands, rows):
     out = [BEGIN, "", "## Switchyard and its peers, one run", ""]
     out += [f"- {key}: {value}" for key, value in meta.items()]
@@ -135,6 +161,7 @@ def render(meta, commands, rows):
         if row["label"] not in labels:
             labels.append(row["label"])
     out += targets(rows)
+    out += stickiness(rows)
     for label in labels:
         out += scenario_table(label, [r for r in rows if r["label"] == label])
     out += ["### Commands", "", "Each scenario's generator command (URLs, pids and timing filled in by `bench/run.py`):", ""]

@@ -239,6 +239,11 @@ def scenarios(smoke):
         ("idle 18k", ["--scenario", "idle", "--clients", "150" if s else "18000", "--sources", "4", "--hold", "1" if s else "5"], single),
         ("polling echo through nginx", ["--scenario", "echo", "--transport", "polling", "--clients", "10" if s else "100", "--sources", "50"], ["switchyard-3 rr", "switchyard-3 sticky", "node-redis-2 sticky"]),
         ("connect (polling) through nginx", ["--scenario", "connect", "--transport", "polling", "--clients", "60" if s else "2000", "--concurrency", "10" if s else "50", "--sources", "50"], ["switchyard-3 rr", "switchyard-3 sticky", "node-redis-2 sticky"]),
+        # socket.io-client's default transports: polling, then the upgrade,
+        # which behind round-robin usually moves the session to the node of
+        # its WebSocket; echo is measured after every client has upgraded.
+        ("echo (default transports) through nginx", ["--scenario", "echo", "--transport", "upgrade", "--clients", "10" if s else "100", "--sources", "50"], ["switchyard-3 rr", "switchyard-3 sticky", "node-redis-2 sticky"]),
+        ("connect (default transports) through nginx", ["--scenario", "connect", "--transport", "upgrade", "--clients", "60" if s else "4000", "--concurrency", "10" if s else "50", "--sources", "50"], ["switchyard-3 rr", "switchyard-3 sticky", "node-redis-2 sticky"]),
         ("cross-node fanout", ["--scenario", "fanout", "--clients", "30" if s else "300", "--rate", "20" if s else "100"], ["switchyard", "switchyard-3 direct"]),
     ]
 

@@ -24,7 +24,7 @@ use crate::target::Target;
 /// simply dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
-/// The engine.io transport the clients use from the start (no upgrade).
+/// The engine.io transport the clients use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
@@ -32,6 +32,9 @@ pub enum Transport {
     Websocket,
     /// HTTP long-polling: one GET and one POST connection per client.
     Polling,
+    /// socket.io-client's default: polling, CONNECT, then the upgrade to a
+    /// WebSocket, on which the client stays.
+    Upgrade,
 }
 
 impl Transport {
@@ -40,6 +43,8 @@ impl Transport {
         match self {
             Transport::Websocket => 1,
             Transport::Polling => 2,
+            // Both polling connections and the WebSocket, while upgrading.
+            Transport::Upgrade => 3,
         }
     }
 }
@@ -82,7 +87,7 @@ impl Dialer {
                 Transport::Websocket => {
                     Conn::Ws(ws::WsConn::open(source, target, &self.path).await?)
                 }
-                Transport::Polling => Conn::Polling(
+                Transport::Polling | Transport::Upgrade => Conn::Polling(
                     polling::PollConn::open(source, target, &self.path, deadline).await?,
                 ),
             };
@@ -90,8 +95,14 @@ impl Dialer {
             loop {
                 let packet = conn.recv().await?;
                 if frames::connect_reply(&packet)? == ConnectReply::Connected {
-                    return Ok(conn);
+                    break;
                 }
+            }
+            match conn {
+                Conn::Polling(poll) if self.transport == Transport::Upgrade => {
+                    Ok(Conn::Ws(poll.upgrade(source, target, &self.path).await?))
+                }
+                conn => Ok(conn),
             }
         })
         .await?

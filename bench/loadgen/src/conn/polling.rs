@@ -7,6 +7,8 @@
 //! them to the same node, and a round-robin one does not.
 
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
@@ -18,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::ws::WsConn;
 use crate::error::{Error, Result};
 use crate::net;
 use crate::target::Target;
@@ -30,7 +33,11 @@ pub struct PollConn {
     post: HttpConn,
     host: String,
     uri: String,
+    /// The sid, encoded for a query string.
+    sid: String,
     inbox: Inbox,
+    /// Set to stop the reader after its current GET (an upgrade pauses polling).
+    pause: Arc<AtomicBool>,
     /// The reader task, ended on drop so that no socket outlives its client.
     reader: JoinHandle<()>,
 }
@@ -96,7 +103,8 @@ impl PollConn {
             Some(Packet::Open(json)) => super::check_open(&json)?,
             other => return Err(Error::Handshake(format!("expected OPEN, got {other:?}"))),
         };
-        let uri = format!("{path}?EIO=4&transport=polling&sid={}", encode_query(&sid));
+        let sid = encode_query(&sid);
+        let uri = format!("{path}?EIO=4&transport=polling&sid={sid}");
 
         let (tx, inbox) = mpsc::unbounded_channel();
         for packet in packets {
@@ -104,16 +112,47 @@ impl PollConn {
         }
         let reader_uri = uri.clone();
         let reader_host = host.clone();
+        let pause = Arc::new(AtomicBool::new(false));
+        let reader_pause = pause.clone();
         let reader = tokio::spawn(async move {
-            read_loop(get, &reader_host, &reader_uri, tx, deadline).await;
+            read_loop(get, &reader_host, &reader_uri, tx, &reader_pause, deadline).await;
         });
         Ok(Self {
             post,
             host,
             uri,
+            sid,
             inbox,
+            pause,
             reader,
         })
+    }
+
+    /// Upgrades the session to a WebSocket from `source`, as socket.io-client
+    /// does by default: probe on the new WebSocket, pause polling (the server
+    /// releases the parked GET with a noop once the probe is answered), then
+    /// send `5`. Packets that polling delivered meanwhile are kept for the
+    /// WebSocket's reader; the two polling connections close.
+    pub async fn upgrade(
+        mut self,
+        source: Ipv4Addr,
+        target: &Target,
+        path: &str,
+    ) -> Result<WsConn> {
+        let mut ws = WsConn::probe(source, target, path, &self.sid).await?;
+        self.pause.store(true, Ordering::Release);
+        let _ = (&mut self.reader).await;
+        let mut pending = Vec::new();
+        while let Ok(packet) = self.inbox.try_recv() {
+            match packet? {
+                Packet::Noop => {}
+                packet => pending.push(packet),
+            }
+        }
+        ws.push_pending(pending);
+        ws.send(tokio_tungstenite::tungstenite::Utf8Bytes::from_static("5"))
+            .await?;
+        Ok(ws)
     }
 
     /// POSTs one engine.io packet; returns once the server accepted it.
@@ -187,15 +226,17 @@ async fn request(
 }
 
 /// Keeps a GET parked at the server until the session closes, an error
-/// happens, the owner goes away, or the run's deadline passes.
+/// happens, the owner goes away, polling is paused, or the run's deadline
+/// passes.
 async fn read_loop(
     mut get: HttpConn,
     host: &str,
     uri: &str,
     tx: mpsc::UnboundedSender<Result<Packet>>,
+    pause: &AtomicBool,
     deadline: Instant,
 ) {
-    loop {
+    while !pause.load(Ordering::Acquire) {
         let packets =
             match tokio::time::timeout_at(deadline, request(&mut get, host, uri, None)).await {
                 Ok(Ok(packets)) => packets,

@@ -1,6 +1,8 @@
-//! An engine.io client over WebSocket (`?EIO=4&transport=websocket`, no
-//! polling first), on a TCP stream the generator opened itself.
+//! An engine.io client over WebSocket, on a TCP stream the generator opened
+//! itself: either from the start (`?EIO=4&transport=websocket`) or as the
+//! upgrade of a polling session (`&sid=...`, see [`super::polling`]).
 
+use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 
 use bytestring::ByteString;
@@ -23,23 +25,16 @@ const READ_BUFFER: usize = 4096;
 /// One WebSocket connection carrying one engine.io session.
 pub struct WsConn {
     stream: WebSocketStream<TcpStream>,
+    /// Packets that arrived over polling before an upgrade completed; they
+    /// come out of [`WsConn::recv_raw`] first.
+    pending: VecDeque<Packet>,
 }
 
 impl WsConn {
     /// Connects from `source`, upgrades to WebSocket at `path`, and reads
     /// the engine.io OPEN packet the server sends first.
     pub async fn open(source: Ipv4Addr, target: &Target, path: &str) -> Result<Self> {
-        let tcp = net::connect(source, target).await?;
-        let url = format!(
-            "ws://{}{}?EIO=4&transport=websocket",
-            target.host_header, path
-        );
-        let config = WebSocketConfig::default()
-            .read_buffer_size(READ_BUFFER)
-            .write_buffer_size(0);
-        let (stream, _) =
-            tokio_tungstenite::client_async_with_config(url, tcp, Some(config)).await?;
-        let mut conn = Self { stream };
+        let mut conn = Self::connect(source, target, path, "").await?;
         match conn.recv_raw().await? {
             Packet::Open(json) => {
                 super::check_open(&json)?;
@@ -47,6 +42,40 @@ impl WsConn {
             other => return Err(Error::Handshake(format!("expected OPEN, got {other:?}"))),
         }
         Ok(conn)
+    }
+
+    /// Opens the WebSocket of polling session `sid` (the query value
+    /// already encoded) and checks it with the `2probe`/`3probe` exchange;
+    /// the caller completes the upgrade with `5` once polling has paused.
+    pub async fn probe(source: Ipv4Addr, target: &Target, path: &str, sid: &str) -> Result<Self> {
+        let mut conn = Self::connect(source, target, path, &format!("&sid={sid}")).await?;
+        conn.send(Utf8Bytes::from_static("2probe")).await?;
+        match conn.recv_raw().await? {
+            Packet::Pong(data) if &*data == "probe" => Ok(conn),
+            other => Err(Error::Handshake(format!("expected 3probe, got {other:?}"))),
+        }
+    }
+
+    /// Queues packets that the polling transport delivered before the upgrade.
+    pub fn push_pending(&mut self, packets: impl IntoIterator<Item = Packet>) {
+        self.pending.extend(packets);
+    }
+
+    async fn connect(source: Ipv4Addr, target: &Target, path: &str, sid: &str) -> Result<Self> {
+        let tcp = net::connect(source, target).await?;
+        let url = format!(
+            "ws://{}{}?EIO=4&transport=websocket{sid}",
+            target.host_header, path
+        );
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            .write_buffer_size(0);
+        let (stream, _) =
+            tokio_tungstenite::client_async_with_config(url, tcp, Some(config)).await?;
+        Ok(Self {
+            stream,
+            pending: VecDeque::new(),
+        })
     }
 
     /// Sends one engine.io text frame.
@@ -58,6 +87,9 @@ impl WsConn {
     /// The next engine.io packet. Cancel-safe: nothing is lost when the
     /// future is dropped before it completes.
     pub async fn recv_raw(&mut self) -> Result<Packet> {
+        if let Some(packet) = self.pending.pop_front() {
+            return Ok(packet);
+        }
         loop {
             let message = self.stream.next().await.ok_or(Error::Closed)??;
             match message {
