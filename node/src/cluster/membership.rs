@@ -267,3 +267,40 @@ impl Handler<Leave> for MembershipActor {
         self.cluster.bus.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::thread::sleep;
+
+    use super::*;
+
+    #[test]
+    fn a_node_is_live_until_its_heartbeats_are_overdue() {
+        let members = Members::new("self", Duration::from_millis(50));
+        members.heard("self");
+        assert!(!members.is_live("other"), "never heard from");
+        assert!(members.heard("other"), "a newcomer");
+        assert!(!members.heard("other"), "heard again, not new");
+        assert!(members.is_live("other"));
+        assert_eq!(members.live(), ["other", "self"]);
+
+        // The clock, not a message, decides: an overdue node is dead even
+        // before a sweep removes it; this node never is.
+        sleep(Duration::from_millis(60));
+        assert!(!members.is_live("other"));
+        assert!(members.is_live("self"));
+        assert_eq!(members.live(), ["self"]);
+        assert_eq!(members.len(), 2);
+        members.sweep();
+        assert_eq!(members.len(), 1);
+    }
+
+    #[test]
+    fn a_node_that_leaves_is_gone_at_once() {
+        let members = Members::new("self", Duration::from_secs(60));
+        members.heard("other");
+        assert!(members.remove("other"));
+        assert!(!members.remove("other"));
+        assert!(!members.is_live("other"));
+    }
+}
