@@ -50,8 +50,9 @@ const victim = io(plan.owner.url, {
 });
 sockets.push(victim);
 let killed = false;
-const firstSid = new Promise((resolve) => victim.io.once("open", () => resolve(victim.io.engine.id)));
+let firstSid = null;
 victim.io.once("open", () => {
+  firstSid = victim.io.engine.id;
   victim.io.engine.once("upgrading", () => {
     // Synchronously, before the client pauses polling and sends its `5`.
     process.kill(plan.kill === "owner" ? plan.owner.pid : plan.taker.pid, "SIGKILL");
@@ -63,13 +64,23 @@ victim.io.on("reconnect_attempt", () => {
   victim.io.uri = plan.lb;
   victim.io.opts.transportOptions = {};
 });
-const closed = new Promise((resolve) => victim.once("disconnect", resolve));
-
-report.firstSid = await firstSid;
-await connected(victim);
-report.closeReason = await closed;
+// The probe can be answered before the namespace's CONNECT reply arrives
+// over polling, so the kill may come before the first connect or after it:
+// the client then sees a connect error or a disconnect, and reconnects
+// either way. Recovery is a connect on a new session after the kill.
+victim.on("disconnect", (reason) => {
+  report.closeReason ??= reason;
+});
+victim.on("connect_error", (err) => {
+  report.closeReason ??= `connect_error: ${err.message}`;
+});
+await new Promise((resolve) => {
+  victim.on("connect", () => {
+    if (killed && victim.io.engine.id !== firstSid) resolve();
+  });
+});
+report.firstSid = firstSid;
 report.killed = killed;
-await connected(victim);
 report.secondSid = victim.io.engine.id;
 const value = { after: "recovery" };
 const [echoed] = await ack(victim, "echo", value);
