@@ -67,16 +67,18 @@ victim.io.on("reconnect_attempt", () => {
 // The probe can be answered before the namespace's CONNECT reply arrives
 // over polling, so the kill may come before the first connect or after it:
 // the client then sees a connect error or a disconnect, and reconnects
-// either way. Recovery is a connect on a new session after the kill.
-victim.on("disconnect", (reason) => {
+// either way. Recovery is the first connect after that failure.
+let failedAfterKill = false;
+const failed = (reason) => {
+  if (!killed) return;
   report.closeReason ??= reason;
-});
-victim.on("connect_error", (err) => {
-  report.closeReason ??= `connect_error: ${err.message}`;
-});
+  failedAfterKill = true;
+};
+victim.on("disconnect", (reason) => failed(reason));
+victim.on("connect_error", (err) => failed(`connect_error: ${err.message}`));
 await new Promise((resolve) => {
   victim.on("connect", () => {
-    if (killed && victim.io.engine.id !== firstSid) resolve();
+    if (failedAfterKill) resolve();
   });
 });
 report.firstSid = firstSid;

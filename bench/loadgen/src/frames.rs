@@ -17,6 +17,10 @@ use crate::error::{Error, Result};
 pub const PONG: &str = "3";
 /// engine.io CLOSE, sent by a polling client that is done.
 pub const CLOSE: &str = "1";
+/// engine.io PING with `probe`: tests a new WebSocket before an upgrade.
+pub const PROBE: &str = "2probe";
+/// engine.io UPGRADE: the client moves to the probed WebSocket.
+pub const UPGRADE: &str = "5";
 /// socket.io CONNECT to the main namespace with no auth, as an engine.io
 /// message.
 pub const CONNECT: &str = "40";
@@ -105,6 +109,8 @@ mod tests {
         for (packet, text) in [
             (EnginePacket::Pong("".into()), PONG),
             (EnginePacket::Close, CLOSE),
+            (EnginePacket::Ping("probe".into()), PROBE),
+            (EnginePacket::Upgrade, UPGRADE),
         ] {
             assert_eq!(
                 packet.encode(),

@@ -150,8 +150,10 @@ impl PollConn {
             }
         }
         ws.push_pending(pending);
-        ws.send(tokio_tungstenite::tungstenite::Utf8Bytes::from_static("5"))
-            .await?;
+        ws.send(tokio_tungstenite::tungstenite::Utf8Bytes::from_static(
+            crate::frames::UPGRADE,
+        ))
+        .await?;
         Ok(ws)
     }
 

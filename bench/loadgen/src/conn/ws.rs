@@ -49,7 +49,8 @@ impl WsConn {
     /// the caller completes the upgrade with `5` once polling has paused.
     pub async fn probe(source: Ipv4Addr, target: &Target, path: &str, sid: &str) -> Result<Self> {
         let mut conn = Self::connect(source, target, path, &format!("&sid={sid}")).await?;
-        conn.send(Utf8Bytes::from_static("2probe")).await?;
+        conn.send(Utf8Bytes::from_static(crate::frames::PROBE))
+            .await?;
         match conn.recv_raw().await? {
             Packet::Pong(data) if &*data == "probe" => Ok(conn),
             other => Err(Error::Handshake(format!("expected 3probe, got {other:?}"))),
@@ -61,10 +62,11 @@ impl WsConn {
         self.pending.extend(packets);
     }
 
-    async fn connect(source: Ipv4Addr, target: &Target, path: &str, sid: &str) -> Result<Self> {
+    /// Opens the WebSocket at `path`, with `query` appended to the engine.io query.
+    async fn connect(source: Ipv4Addr, target: &Target, path: &str, query: &str) -> Result<Self> {
         let tcp = net::connect(source, target).await?;
         let url = format!(
-            "ws://{}{}?EIO=4&transport=websocket{sid}",
+            "ws://{}{}?EIO=4&transport=websocket{query}",
             target.host_header, path
         );
         let config = WebSocketConfig::default()
